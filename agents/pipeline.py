@@ -1,0 +1,160 @@
+"""The Faust agents: the release pipeline wired onto an app.
+
+    earnings.releases --ingest--> cloudpulse.releases.valid (keyed by company)
+                         \\--> cloudpulse.deadletter
+    cloudpulse.releases.valid --analyse (history table)--> cloudpulse.deltas, cloudpulse.alerts
+                                                            (+ optional JSONL sinks)
+
+Both agents run with concurrency 1 and catch per event: an exception that escaped an agent
+would lose the message, so every failure becomes a dead-letter record instead. Re-keying by
+company makes the history table co-partitioned with its source, whatever key the producer of
+``earnings.releases`` used.
+
+Usage::
+
+    register(app, settings)                      # defaults: bundled registry and rules, templates
+    register(app, settings, writer=my_writer)    # any object with async write(draft)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from agents.alerts import Writer
+from agents.analysis import AnalysisStage
+from agents.deltas import DeltaEngine
+from agents.ingest import IngestStage, Source, dead_letter, internal_error
+from agents.rules import RuleSet
+from agents.sinks import JsonlSink
+from schemas.company import Registry
+from schemas.deadletter import DeadLetter
+from schemas.errors import InvalidInput
+from schemas.release import EarningsRelease, normalise
+from streams.settings import Settings
+
+log = logging.getLogger("cloudpulse.pipeline")
+
+RELEASES = "earnings.releases"
+VALID_RELEASES = "cloudpulse.releases.valid"
+DEADLETTER = "cloudpulse.deadletter"
+ALERTS = "cloudpulse.alerts"
+DELTAS = "cloudpulse.deltas"
+HISTORY_TABLE = "history"
+
+
+@dataclass(slots=True)
+class Pipeline:
+    """Handles the agents share: stages, topics, table, sinks, counters."""
+
+    settings: Settings
+    ingest: IngestStage
+    analysis: AnalysisStage
+    registry: Registry
+    counters: Counter[str] = field(default_factory=Counter)
+    alerts_sink: JsonlSink | None = None
+    deltas_sink: JsonlSink | None = None
+    topics: dict[str, Any] = field(default_factory=dict)
+    table: Any = None
+
+
+def register(
+    app: faust.App,
+    settings: Settings,
+    *,
+    writer: Writer | None = None,
+    registry: Registry | None = None,
+    rules: RuleSet | None = None,
+) -> Pipeline:
+    registry = registry or Registry.load(settings.registry_file)
+    rules = rules or RuleSet.load(settings.rules_file)
+    pipe = Pipeline(
+        settings=settings,
+        ingest=IngestStage(registry, max_bytes=settings.max_payload_bytes),
+        analysis=AnalysisStage(DeltaEngine(), rules, writer),
+        registry=registry,
+    )
+    topic = lambda name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,  # noqa: E731
+                                   partitions=settings.partitions)
+    pipe.topics = {name: topic(name) for name in (RELEASES, VALID_RELEASES, DEADLETTER, ALERTS, DELTAS)}
+    pipe.table = app.Table(
+        HISTORY_TABLE, default=None, partitions=settings.partitions,
+        # The app's default codec is raw bytes (topics carry JSON we validate ourselves);
+        # the table stores JSON-able dicts, so its changelog needs the json codec.
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+    app.cloudpulse = pipe  # type: ignore[attr-defined]  # for the CLI, web views and tests
+
+    @app.task
+    async def _open_sinks() -> None:
+        if settings.alerts_out:
+            pipe.alerts_sink = JsonlSink(settings.alerts_out, id_field="alert_id")
+        if settings.deltas_out:
+            pipe.deltas_sink = JsonlSink(settings.deltas_out, id_field="delta_id")
+
+    @app.agent(pipe.topics[RELEASES], name="cloudpulse.ingest", concurrency=1)
+    async def ingest(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await ingest_event(pipe, event)
+
+    @app.agent(pipe.topics[VALID_RELEASES], name="cloudpulse.analyse", concurrency=1)
+    async def analyse(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await analyse_event(pipe, event)
+
+    return pipe
+
+
+def _source(event: Any) -> Source:
+    message = event.message
+    return Source(message.topic, message.partition, message.offset, message.key)
+
+
+async def send_deadletter(pipe: Pipeline, record: DeadLetter) -> None:
+    pipe.counters[f"deadletter.{record.reason}"] += 1
+    await pipe.topics[DEADLETTER].send(key=record.source_topic.encode(), value=record.model_dump_json().encode())
+
+
+async def ingest_event(pipe: Pipeline, event: Any) -> None:
+    source = _source(event)
+    pipe.counters["ingest.in"] += 1
+    result = pipe.ingest.process(event.value, source)
+    if isinstance(result, DeadLetter):
+        await send_deadletter(pipe, result)
+        return
+    assert result.raw is not None
+    # Canonical company id as key: the analysis agent's table is partitioned by it.
+    payload = result.raw.model_copy(update={"company": result.company_id}).model_dump_json().encode()
+    await pipe.topics[VALID_RELEASES].send(key=result.company_id.encode(), value=payload)
+    pipe.counters["ingest.valid"] += 1
+
+
+async def analyse_event(pipe: Pipeline, event: Any) -> None:
+    source = _source(event)
+    raw = event.value or b""
+    try:
+        release = normalise(EarningsRelease.model_validate_json(raw), pipe.registry)
+        result = await pipe.analysis.process(release, pipe.table)
+    except Exception as exc:  # dead-letter, never crash: the agent must keep consuming
+        log.exception("analysis failed on %s[%d]@%d", source.topic, source.partition, source.offset)
+        reason = exc if isinstance(exc, InvalidInput) else internal_error(exc)
+        await send_deadletter(pipe, dead_letter(raw, source, reason))
+        return
+    key = release.company_id.encode()
+    for delta in result.deltas:
+        data = delta.model_dump(mode="json")
+        await pipe.topics[DELTAS].send(key=key, value=delta.model_dump_json().encode())
+        if pipe.deltas_sink is not None:
+            pipe.deltas_sink.write(data)
+    for alert in result.alerts:
+        await pipe.topics[ALERTS].send(key=key, value=alert.model_dump_json().encode())
+        if pipe.alerts_sink is not None:
+            pipe.alerts_sink.write(alert.model_dump(mode="json"))
+        log.info("alert %s %s %s %s", alert.alert_id, alert.company, alert.fiscal_period, alert.title_en)
+    pipe.counters["analysis.releases"] += 1
+    pipe.counters["analysis.deltas"] += len(result.deltas)
+    pipe.counters["analysis.alerts"] += len(result.alerts)

@@ -1,0 +1,62 @@
+"""The Faust application, built from settings.
+
+Usage::
+
+    app = build_app(settings)        # topics and tables declared, agents registered
+    run_worker(app, settings)        # blocks until SIGTERM/SIGINT
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from streams import tansu_workarounds
+from streams.settings import Settings, dev_broker_timings
+
+log = logging.getLogger(__name__)
+
+
+def faust_config(settings: Settings) -> dict[str, Any]:
+    """Faust settings derived from ours; the one place that maps between the two."""
+    timings = dev_broker_timings(settings)
+    store = "memory://" if settings.store == "memory" else "rocksdb://"
+    return {
+        "broker": settings.broker,
+        "store": store,
+        "datadir": str(settings.data_dir),
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": settings.replication_factor,
+        # Topics are created up front by `cloudpulse topics create`; a worker that declared
+        # them itself would race Tansu's 4-partition auto-create and hide misconfiguration.
+        "topic_allow_declare": False,
+        "topic_disable_leader": True,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "consumer_auto_offset_reset": "earliest",
+        "broker_commit_interval": settings.commit_interval,
+        "broker_session_timeout": timings["session_timeout"],
+        "broker_heartbeat_interval": timings["heartbeat_interval"],
+        "broker_rebalance_timeout": timings["rebalance_timeout"],
+        "broker_request_timeout": max(40.0, timings["session_timeout"] + 10.0),
+        "producer_max_request_size": max(1_048_576, settings.max_payload_bytes * 4),
+        "web_enabled": settings.web_enabled,
+        "web_bind": settings.web_host,
+        "web_port": settings.web_port,
+        "web_host": settings.web_host,
+        "table_cleanup_interval": 60.0,
+    }
+
+
+def build_app(settings: Settings, **components: Any) -> faust.App:
+    """A Faust app with cloudpulse's topics, tables and agents registered."""
+    from agents.pipeline import register  # agents import streams; keep the edge one-way at import time
+
+    # Faust creates only the last level of its datadir; create the parents it expects.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(settings.app_id, **faust_config(settings))
+    tansu_workarounds.install(app, settings)
+    register(app, settings, **components)
+    return app

@@ -1,0 +1,210 @@
+"""The ``cloudpulse`` command.
+
+Every command that talks to Kafka takes ``--broker URL`` (default: ``$CLOUDPULSE_BROKER``, then
+kafka://127.0.0.1:9092). Settings are built once here and passed down; nothing below reads
+the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from streams.settings import Settings
+
+BROKER_HELP = "Kafka bootstrap URL, e.g. kafka://127.0.0.1:9092 (default: $CLOUDPULSE_BROKER, then kafka://127.0.0.1:9092)."
+TOPIC_ALIASES = {"earnings": "earnings.releases", "releases": "earnings.releases", "news": "news.articles"}
+
+
+def broker_option(func: Any) -> Any:
+    return click.option("--broker", envvar="CLOUDPULSE_BROKER", default=None, help=BROKER_HELP)(func)
+
+
+def config_option(func: Any) -> Any:
+    return click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        envvar="CLOUDPULSE_CONFIG_FILE", help="TOML config file (keys as in `cloudpulse config show`).",
+    )(func)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.load(**overrides)
+    except Exception as exc:  # pydantic ValidationError or a bad config file
+        raise click.ClickException(f"invalid configuration: {exc}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="cloudpulse")
+def main() -> None:
+    """cloudpulse: streaming monitor of hyperscaler cloud growth and capex, with zh/en alerts."""
+
+
+# --- broker ------------------------------------------------------------------------------
+@main.command()
+@click.option("--port", type=int, default=9092, show_default=True, help="Port on 127.0.0.1.")
+def broker(port: int) -> None:
+    """Run the embedded Tansu dev broker in the foreground (Ctrl-C stops it).
+
+    Memory-only: everything is lost when it stops. For development and tests; production
+    uses any real Kafka.
+    """
+    from streams.broker import run_foreground
+
+    run_foreground(port)
+
+
+# --- topics ------------------------------------------------------------------------------
+@main.group()
+def topics() -> None:
+    """Create, list or delete the topics cloudpulse uses."""
+
+
+@topics.command("create")
+@broker_option
+@config_option
+@click.option("--partitions", type=int, default=None, help="Partition count for every topic (default: settings.partitions, 4).")
+def topics_create(broker: str | None, config_file: Path | None, partitions: int | None) -> None:
+    """Create every topic the app uses, before any worker starts (idempotent)."""
+    from streams.topics import all_topics, ensure_topics
+
+    settings = load_settings(broker=broker, config_file=config_file, partitions=partitions)
+    specs = all_topics(settings)
+    ensure_topics(settings, specs)
+    for spec in specs:
+        click.echo(f"{spec.name}\t{spec.partitions} partitions")
+
+
+@topics.command("list")
+@broker_option
+@config_option
+def topics_list(broker: str | None, config_file: Path | None) -> None:
+    """List the app's topics and whether they exist."""
+    from streams.topics import all_topics, list_topics
+
+    settings = load_settings(broker=broker, config_file=config_file)
+    existing = list_topics(settings)
+    for spec in all_topics(settings):
+        state = "present" if spec.name in existing else "missing"
+        click.echo(f"{spec.name}\t{state}")
+
+
+@topics.command("delete")
+@broker_option
+@config_option
+@click.option("--yes", is_flag=True, help="Do not ask.")
+def topics_delete(broker: str | None, config_file: Path | None, yes: bool) -> None:
+    """Delete every topic the app uses (all data in them is lost)."""
+    from streams.topics import all_topics, delete_topics
+
+    settings = load_settings(broker=broker, config_file=config_file)
+    names = [spec.name for spec in all_topics(settings)]
+    if not yes:
+        click.confirm(f"Delete {len(names)} topics on {settings.broker}?", abort=True)
+    delete_topics(settings, names)
+    click.echo(f"deleted {len(names)} topics")
+
+
+# --- worker ------------------------------------------------------------------------------
+@main.command()
+@broker_option
+@config_option
+@click.option("--alerts-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also append alerts to this JSONL file.")
+@click.option("--deltas-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also append every delta record to this JSONL file.")
+@click.option("--loglevel", default=None, help="Log level (default: settings.log_level).")
+def worker(broker: str | None, config_file: Path | None, alerts_out: Path | None, deltas_out: Path | None, loglevel: str | None) -> None:
+    """Run the always-on worker (Faust) until SIGTERM/SIGINT."""
+    from streams.worker import run_worker
+
+    settings = load_settings(broker=broker, config_file=config_file, alerts_out=alerts_out, deltas_out=deltas_out, log_level=loglevel)
+    run_worker(settings)
+
+
+# --- demo --------------------------------------------------------------------------------
+@main.command()
+@broker_option
+@click.option("--releases", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="JSONL of releases to publish (default: the bundled real dataset).")
+@click.option("--alerts-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Alerts JSONL (default: a temporary file).")
+@click.option("--deltas-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Deltas JSONL (default: a temporary file).")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Give up waiting for processing after this many seconds.")
+def demo(broker: str | None, releases: Path | None, alerts_out: Path | None, deltas_out: Path | None, timeout: float) -> None:
+    """Run the whole pipeline once on real data and print the alerts.
+
+    Starts the dev broker (unless --broker is given), creates topics, starts a worker,
+    publishes the releases, waits until every one is processed (by consumer offsets), prints
+    the alerts in Chinese and English and a table of quarters per company, then stops
+    everything it started.
+    """
+    from streams.demo import run_demo
+
+    code = run_demo(broker=broker, releases=releases, alerts_out=alerts_out, deltas_out=deltas_out, timeout=timeout)
+    sys.exit(code)
+
+
+# --- publish -----------------------------------------------------------------------------
+@main.command()
+@broker_option
+@config_option
+@click.option("--topic", required=True, help="earnings | news | a full topic name.")
+@click.option("--raw", is_flag=True, help="Publish lines as they are, without validating them first.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def publish(broker: str | None, config_file: Path | None, topic: str, raw: bool, file: Path) -> None:
+    """Publish a JSONL file to a topic (one message per line)."""
+    from streams.publisher import publish_file
+
+    settings = load_settings(broker=broker, config_file=config_file)
+    name = settings.topic(TOPIC_ALIASES.get(topic, topic))
+    report = publish_file(settings, name, file, validate=not raw)
+    click.echo(f"published {report.sent} messages to {name}" + (f"; {len(report.refused)} refused:" if report.refused else ""))
+    for line_no, reason in report.refused:
+        click.echo(f"  line {line_no}: {reason}", err=True)
+    if report.refused:
+        sys.exit(1)
+
+
+# --- schema ------------------------------------------------------------------------------
+@main.group()
+def schema() -> None:
+    """Input and output contracts."""
+
+
+@schema.command("export")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write one <name>.schema.json per contract here (default: print all to stdout).")
+def schema_export(out_dir: Path | None) -> None:
+    """Export JSON Schema for the release input and alert/delta/dead-letter outputs."""
+    from schemas.export import all_schemas
+
+    schemas = all_schemas()
+    if out_dir is None:
+        click.echo(json.dumps(schemas, indent=2, ensure_ascii=False))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, body in schemas.items():
+        path = out_dir / f"{name}.schema.json"
+        path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        click.echo(str(path))
+
+
+# --- config ------------------------------------------------------------------------------
+@main.group()
+def config() -> None:
+    """Effective configuration."""
+
+
+@config.command("show")
+@broker_option
+@config_option
+def config_show(broker: str | None, config_file: Path | None) -> None:
+    """Print the effective configuration, secrets masked."""
+    settings = load_settings(broker=broker, config_file=config_file)
+    click.echo(json.dumps(settings.masked(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

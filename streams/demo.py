@@ -1,0 +1,171 @@
+"""`cloudpulse demo`: the whole pipeline once, on real data, with nothing left running after.
+
+Steps: start the dev broker (unless a broker URL is given) -> create topics -> start a worker
+subprocess -> publish releases -> wait until the worker's committed offsets reach the end of
+its input topics -> print alerts and per-company quarter tables -> stop what we started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from agents.pipeline import DEADLETTER, RELEASES, VALID_RELEASES
+from streams.publisher import prepare, send_all
+from streams.report import print_alerts, print_quarter_tables
+from streams.settings import Settings
+from schemas.company import Registry
+
+console = Console(highlight=False)
+
+
+def bundled_releases() -> list[bytes]:
+    """Every bundled release line, in publication order."""
+    folder = resources.files("streams").joinpath("data/releases")
+    lines = [
+        line
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".jsonl")
+        for line in entry.read_bytes().splitlines()
+        if line.strip()
+    ]
+    return sorted(lines, key=lambda line: json.loads(line).get("published_at", ""))
+
+
+@contextmanager
+def worker_process(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A `cloudpulse worker` subprocess configured through its environment; always stopped."""
+    env = {**os.environ}
+    for key, value in settings.model_dump(mode="json", exclude_none=True).items():
+        if key in ("config_file",) or isinstance(value, (dict, list)):
+            continue
+        env[f"CLOUDPULSE_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    log_file = log_path.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "worker"],
+        env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        stop_process(proc)
+        log_file.close()
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+def wait_processed(settings: Settings, published: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """True when the worker has committed past every input (and every input left an output).
+
+    Offsets, not sleeps: the consumer group's committed offsets on the input and internal
+    topics must equal their end offsets, and the internal+dead-letter topics must together
+    hold at least one record per published release (so the second hop cannot look "done"
+    merely because nothing reached it yet).
+    """
+    from streams.offsets import committed_offsets, end_offsets
+
+    inputs = [settings.topic(RELEASES), settings.topic(VALID_RELEASES)]
+    outputs = [settings.topic(VALID_RELEASES), settings.topic(DEADLETTER)]
+    deadline = time.monotonic() + timeout
+    stable = 0
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        ends = end_offsets(settings, inputs)
+        committed = committed_offsets(settings, settings.app_id, inputs)
+        produced = sum(offset for tp, offset in end_offsets(settings, outputs).items())
+        done = produced >= published and all(committed.get(tp, 0) >= end for tp, end in ends.items())
+        stable = stable + 1 if done else 0
+        if stable >= 2:
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def run_demo(
+    *, broker: str | None, releases: Path | None, alerts_out: Path | None, deltas_out: Path | None, timeout: float
+) -> int:
+    started = time.monotonic()
+    with ExitStack() as stack:
+        out_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cloudpulse-demo-")))
+        run_id = uuid.uuid4().hex[:8]
+        if broker is None:
+            from streams.broker import EmbeddedBroker
+
+            embedded = stack.enter_context(EmbeddedBroker())
+            console.print(f"[dim]dev broker (Tansu) on {embedded.bootstrap}[/]")
+            base = {"broker": embedded.url, "dev_broker": True, "app_id": "cloudpulse-demo"}
+        else:
+            # A shared broker: isolate this run's topics and consumer group.
+            base = {"broker": broker, "app_id": f"cloudpulse-demo-{run_id}", "topic_prefix": f"demo-{run_id}."}
+        settings = Settings.load(
+            **base,
+            alerts_out=alerts_out or out_dir / "alerts.jsonl",
+            deltas_out=deltas_out or out_dir / "deltas.jsonl",
+            commit_interval=0.2,
+            log_level="WARNING",
+        )
+        for path in (settings.alerts_out, settings.deltas_out):
+            if path is not None and path.exists():
+                path.unlink()  # the demo shows this run only; the sinks de-duplicate by id
+
+        from streams.topics import all_topics, ensure_topics
+
+        ensure_topics(settings, all_topics(settings))
+        lines = releases.read_bytes().splitlines() if releases else bundled_releases()
+        messages, refused = prepare(lines, validate_releases=True, registry=Registry.load(settings.registry_file),
+                                    max_bytes=settings.max_payload_bytes)
+        for line_no, reason in refused:
+            console.print(f"[yellow]line {line_no} refused before publishing: {reason}[/]")
+
+        log_path = out_dir / "worker.log"
+        proc = stack.enter_context(worker_process(settings, log_path))
+        send_all(settings, settings.topic(RELEASES), messages)
+        console.print(f"[dim]published {len(messages)} releases; waiting for the worker…[/]")
+        ok = wait_processed(settings, len(messages), proc, timeout)
+        if not ok:
+            console.print("[red]the worker did not finish processing in time; its log ends with:[/]")
+            console.print(log_path.read_text("utf-8", errors="replace")[-4000:])
+            return 1
+
+        alerts = read_jsonl(settings.alerts_out)  # type: ignore[arg-type]
+        deltas = read_jsonl(settings.deltas_out)  # type: ignore[arg-type]
+        print_alerts(console, alerts)
+        print_quarter_tables(console, deltas, Registry.load(settings.registry_file))
+        kept = [p for p in (alerts_out, deltas_out) if p]
+        console.print(
+            f"\n[bold]{len(messages)} releases → {len(deltas)} delta records → {len(alerts)} alerts[/] "
+            f"in {time.monotonic() - started:.1f} s"
+            + (f"; written to {', '.join(map(str, kept))}" if kept else "")
+        )
+    return 0

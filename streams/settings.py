@@ -1,0 +1,147 @@
+"""The one settings object: built once (env vars, optional TOML file), frozen, passed down.
+
+Usage::
+
+    settings = Settings.load(config_file="cloudpulse.toml", broker="kafka://10.0.0.5:9092")
+    app = build_app(settings)
+
+Nothing below the CLI reads the environment; every component takes what it needs from here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_BROKER = "kafka://127.0.0.1:9092"
+
+
+class Settings(BaseSettings):
+    """Effective configuration of one cloudpulse process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CLOUDPULSE_",
+        frozen=True,
+        extra="forbid",
+        env_nested_delimiter="__",
+    )
+
+    # --- Kafka -------------------------------------------------------------------------
+    broker: str = DEFAULT_BROKER
+    # True only when cloudpulse itself started the embedded Tansu broker; it switches on the
+    # isolated workarounds in streams/tansu_workarounds.py and the short group timings Tansu
+    # needs. Real Kafka rejects session timeouts under group.min.session.timeout.ms (6 s).
+    dev_broker: bool = False
+    app_id: str = "cloudpulse"
+    partitions: int = Field(default=4, ge=1)
+    replication_factor: int = Field(default=1, ge=1)
+    topic_prefix: str = ""
+
+    # Faust consumer/commit tuning. commit_interval bounds re-delivery after a crash.
+    commit_interval: float = Field(default=0.5, gt=0)
+    session_timeout: float = Field(default=30.0, gt=0)
+    heartbeat_interval: float = Field(default=3.0, gt=0)
+    rebalance_timeout: float = Field(default=60.0, gt=0)
+    fetch_max_wait_ms: int = Field(default=100, ge=1)
+
+    # --- State -------------------------------------------------------------------------
+    store: Literal["memory", "rocksdb"] = "memory"
+    data_dir: Path = Path(".cloudpulse/data")
+
+    # --- Domain ------------------------------------------------------------------------
+    registry_file: Path | None = None  # extra/override companies, merged over the bundled one
+    rules_file: Path | None = None  # thresholds; bundled defaults when absent
+    max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # --- Sinks -------------------------------------------------------------------------
+    alerts_out: Path | None = None
+    deltas_out: Path | None = None
+
+    # --- Web / logs --------------------------------------------------------------------
+    web_enabled: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    # --- LLM (issue: bilingual writer). Empty base_url/key means deterministic templates.
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    config_file: Path | None = None
+
+    @field_validator("broker")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        value = value.strip()
+        if "://" not in value:
+            value = f"kafka://{value}"
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments (CLI flags) > environment > config file > defaults.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file_hint(init_settings)
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Build settings; ``None`` overrides are ignored so CLI flags left unset fall through."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None})
+
+    # --- Derived -----------------------------------------------------------------------
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """host:port list for kafka-python / aiokafka."""
+        hosts = self.broker.split("://", 1)[1]
+        return [h.strip().rstrip("/") for h in hosts.split(";") for h in h.split(",") if h.strip()]
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def masked(self) -> dict[str, Any]:
+        """The effective config as a dict, with every secret replaced by a marker."""
+        out = self.model_dump(mode="json")
+        for key, value in out.items():
+            field = type(self).model_fields.get(key)
+            if field is not None and field.annotation in (SecretStr, SecretStr | None):
+                out[key] = "********" if value else None
+        return out
+
+
+def _config_file_hint(init_settings: PydanticBaseSettingsSource) -> Path | None:
+    import os
+
+    init = init_settings()
+    path = init.get("config_file") or os.environ.get("CLOUDPULSE_CONFIG_FILE")
+    return Path(path) if path else None
+
+
+def dev_broker_timings(settings: Settings) -> dict[str, float]:
+    """Group timings for Faust: Tansu holds JoinGroup ~session_timeout/2 (BROKER.md)."""
+    if settings.dev_broker:
+        return {"session_timeout": 3.0, "heartbeat_interval": 0.5, "rebalance_timeout": 3.0}
+    return {
+        "session_timeout": settings.session_timeout,
+        "heartbeat_interval": settings.heartbeat_interval,
+        "rebalance_timeout": settings.rebalance_timeout,
+    }
