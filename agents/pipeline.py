@@ -36,15 +36,10 @@ from schemas.deadletter import DeadLetter
 from schemas.errors import InvalidInput
 from schemas.release import EarningsRelease, normalise
 from streams.settings import Settings
+from streams.topics import ALERTS, DEADLETTER, DELTAS, HISTORY_TABLE, RELEASES, VALID_RELEASES
 
 log = logging.getLogger("cloudpulse.pipeline")
 
-RELEASES = "earnings.releases"
-VALID_RELEASES = "cloudpulse.releases.valid"
-DEADLETTER = "cloudpulse.deadletter"
-ALERTS = "cloudpulse.alerts"
-DELTAS = "cloudpulse.deltas"
-HISTORY_TABLE = "history"
 
 
 @dataclass(slots=True)

@@ -21,6 +21,6 @@ def all_schemas() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, model in CONTRACTS.items():
         body = model.model_json_schema(mode="validation" if name.startswith("earnings") else "serialization")
-        body["$id"] = f"https://cloudpulse.dev/schemas/{name}.json"
+        body["$id"] = f"urn:cloudpulse:schema:{name}"
         out[name] = body
     return out

@@ -44,6 +44,7 @@ class MetricLine(BaseModel):
     scale: ScaleInput | None = Field(default=None, description='Multiplier for a bare number: 1000000, "million", "亿"')
     currency: str | None = Field(default=None, max_length=20, description="Overrides the release currency")
     approx: bool = Field(default=False, description="The source printed an approximate figure")
+    source_url: str | None = Field(default=None, max_length=2000, description="Where this figure was printed, when not the release's source_url")
     reported_yoy_pct: Decimal | None = Field(default=None, ge=-1000, le=100000, description="Growth the release states, in %")
     reported_qoq_pct: Decimal | None = Field(default=None, ge=-1000, le=100000)
 

@@ -14,14 +14,14 @@ from typing import Any
 import faust
 
 from streams import tansu_workarounds
-from streams.settings import Settings, dev_broker_timings
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def faust_config(settings: Settings) -> dict[str, Any]:
     """Faust settings derived from ours; the one place that maps between the two."""
-    timings = dev_broker_timings(settings)
+    timings = tansu_workarounds.group_timings(settings)
     store = "memory://" if settings.store == "memory" else "rocksdb://"
     return {
         "broker": settings.broker,

@@ -8,28 +8,27 @@ its input topics -> print alerts and per-company quarter tables -> stop what we 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
+import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 from rich.console import Console
 
-from agents.pipeline import DEADLETTER, RELEASES, VALID_RELEASES
+from streams.topics import DEADLETTER, RELEASES, VALID_RELEASES
+from streams.launcher import worker_process
 from streams.publisher import prepare, send_all
 from streams.report import print_alerts, print_quarter_tables
 from streams.settings import Settings
 from schemas.company import Registry
 
-console = Console(highlight=False)
+# Quarter tables need ~130 columns; a pipe or a narrow terminal would truncate every cell.
+console = Console(highlight=False, width=max(shutil.get_terminal_size((132, 40)).columns, 132))
 
 
 def bundled_releases() -> list[bytes]:
@@ -45,40 +44,7 @@ def bundled_releases() -> list[bytes]:
     return sorted(lines, key=lambda line: json.loads(line).get("published_at", ""))
 
 
-@contextmanager
-def worker_process(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A `cloudpulse worker` subprocess configured through its environment; always stopped."""
-    env = {**os.environ}
-    for key, value in settings.model_dump(mode="json", exclude_none=True).items():
-        if key in ("config_file",) or isinstance(value, (dict, list)):
-            continue
-        env[f"CLOUDPULSE_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
-    log_file = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker"],
-        env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
-        yield proc
-    finally:
-        stop_process(proc)
-        log_file.close()
-
-
-def stop_process(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
-
-def wait_processed(settings: Settings, published: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+def wait_processed(settings: Settings, published: int, proc: Popen[bytes], timeout: float) -> bool:
     """True when the worker has committed past every input (and every input left an output).
 
     Offsets, not sleeps: the consumer group's committed offsets on the input and internal

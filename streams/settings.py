@@ -134,14 +134,3 @@ def _config_file_hint(init_settings: PydanticBaseSettingsSource) -> Path | None:
     init = init_settings()
     path = init.get("config_file") or os.environ.get("CLOUDPULSE_CONFIG_FILE")
     return Path(path) if path else None
-
-
-def dev_broker_timings(settings: Settings) -> dict[str, float]:
-    """Group timings for Faust: Tansu holds JoinGroup ~session_timeout/2 (BROKER.md)."""
-    if settings.dev_broker:
-        return {"session_timeout": 3.0, "heartbeat_interval": 0.5, "rebalance_timeout": 3.0}
-    return {
-        "session_timeout": settings.session_timeout,
-        "heartbeat_interval": settings.heartbeat_interval,
-        "rebalance_timeout": settings.rebalance_timeout,
-    }

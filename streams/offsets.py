@@ -1,0 +1,81 @@
+"""Where topics end and where a consumer group has got to, read with kafka-python.
+
+The demo and tests wait on these ("processed" means committed offsets reached the end
+offsets captured after publishing), never on sleeps.
+
+Usage::
+
+    ends = end_offsets(settings, [settings.topic(RELEASES)])
+    done = committed_offsets(settings, settings.app_id, ends) == ends
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaConsumer
+from kafka.admin import KafkaAdminClient
+from kafka.structs import TopicPartition
+
+from streams import tansu_workarounds
+from streams.settings import Settings
+
+
+def _consumer(settings: Settings) -> KafkaConsumer:
+    return KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False,
+                         client_id=f"{settings.app_id}-offsets", fetch_max_wait_ms=50,
+                         max_partition_fetch_bytes=1024, request_timeout_ms=30_000)
+
+
+def partitions_of(consumer: KafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    out: list[TopicPartition] = []
+    for topic in topics:
+        for partition in sorted(consumer.partitions_for_topic(topic) or ()):
+            out.append(TopicPartition(topic, partition))
+    return out
+
+
+def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """High watermark of every partition of ``topics`` (corrected on the dev broker)."""
+    consumer = _consumer(settings)
+    try:
+        tps = partitions_of(consumer, topics)
+        reported = consumer.end_offsets(tps) if tps else {}
+        if settings.dev_broker:
+            return tansu_workarounds.correct_end_offsets(consumer, reported)
+        return dict(reported)
+    finally:
+        consumer.close()
+
+
+def committed_offsets(settings: Settings, group: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """The group's committed offset per partition of ``topics`` (absent: nothing committed)."""
+    wanted = set(topics)
+    client = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-offsets")
+    try:
+        groups = client.list_group_offsets({group: None})
+    finally:
+        client.close()
+    return {
+        TopicPartition(tp.topic, tp.partition): meta.offset
+        for tp, meta in groups.get(group, {}).items()
+        if tp.topic in wanted and meta.offset >= 0
+    }
+
+
+def consumed(ends: dict[TopicPartition, int], committed: dict[TopicPartition, int]) -> bool:
+    return all(committed.get(tp, 0) >= end for tp, end in ends.items())
+
+
+def wait_until_consumed(settings: Settings, group: str, topics: Iterable[str], timeout: float,
+                        interval: float = 0.25) -> bool:
+    """Block until ``group`` has committed up to the current end of ``topics``; False on timeout."""
+    topics = list(topics)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ends = end_offsets(settings, topics)
+        if consumed(ends, committed_offsets(settings, group, topics)):
+            return True
+        time.sleep(interval)
+    return False

@@ -1,0 +1,69 @@
+"""Helpers for tests that run real workers against the session broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+
+from agents.analysis import AnalysisStage
+from agents.deltas import DeltaEngine
+from agents.rules import RuleSet
+from schemas.company import Registry
+from schemas.release import parse_release
+from streams.demo import bundled_releases
+from streams.offsets import end_offsets
+from streams.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def alibaba_lines() -> list[bytes]:
+    return [line for line in bundled_releases() if json.loads(line)["company"] == "BABA"]
+
+
+def read_topic(settings: Settings, logical: str) -> list[Any]:
+    """Every record currently in a topic (by its corrected end offsets), in partition order."""
+    name = settings.topic(logical)
+    ends = end_offsets(settings, [name])
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                             enable_auto_commit=False, fetch_max_wait_ms=50)
+    try:
+        tps = [tp for tp, end in ends.items() if end > 0]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records: list[Any] = []
+        remaining = {tp: end for tp, end in ends.items() if end > 0}
+        while remaining:
+            for tp, batch in consumer.poll(timeout_ms=1000).items():
+                records.extend(batch)
+                if consumer.position(tp) >= remaining.get(tp, 0):
+                    remaining.pop(tp, None)
+        return records
+    finally:
+        consumer.close()
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+async def offline_alerts(lines: list[bytes]) -> list[dict[str, Any]]:
+    """The alerts the pipeline must produce, computed in-process over a plain dict."""
+    registry = Registry.load(None)
+    stage = AnalysisStage(DeltaEngine(), RuleSet.load(None))
+    table: dict[str, Any] = {}
+    alerts: list[dict[str, Any]] = []
+    for line in lines:
+        result = await stage.process(parse_release(line, registry, max_bytes=262144), table)
+        alerts.extend(alert.model_dump(mode="json") for alert in result.alerts)
+    return alerts
+
+
+def comparable(alert: dict[str, Any]) -> dict[str, Any]:
+    """An alert without its wall-clock stamp."""
+    return {k: v for k, v in alert.items() if k != "created_at"}
