@@ -25,6 +25,8 @@ METRIC_EN = {
     "revenue": "revenue", "adjusted_ebita": "adjusted EBITA", "operating_income": "operating income",
     "capex": "capex", "free_cash_flow": "free cash flow",
 }
+MARGIN_ZH = {"adjusted_ebita": "经调整EBITA利润率", "operating_income": "经营利润率"}
+MARGIN_EN = {"adjusted_ebita": "adjusted EBITA margin", "operating_income": "operating margin"}
 CURRENCY_ZH = {"CNY": "元", "USD": "美元", "HKD": "港元"}
 CURRENCY_EN = {"CNY": "RMB ", "USD": "US$", "HKD": "HK$"}
 YI, WAN, BN, MN = Decimal("1e8"), Decimal("1e4"), Decimal("1e9"), Decimal("1e6")
@@ -192,8 +194,8 @@ def titles(draft: Draft) -> tuple[str, str]:
         )
     if kind == "margin_shift" and f.margin_pct is not None and f.margin_change_pp is not None:
         return (
-            f"{zh_head}{zh_seg}{METRIC_ZH[f.metric]}利润率{pct(f.margin_pct)}%（{change_zh(f.margin_change_pp, '+', '-')}个百分点）",
-            f"{en_head}{en_seg} {METRIC_EN[f.metric]} margin {pct(f.margin_pct)}% ({signed(f.margin_change_pp)} pp)",
+            f"{zh_head}{zh_seg}{MARGIN_ZH.get(f.metric, METRIC_ZH[f.metric] + '利润率')}{pct(f.margin_pct)}%（{change_zh(f.margin_change_pp, '+', '-')}个百分点）",
+            f"{en_head}{en_seg} {MARGIN_EN.get(f.metric, METRIC_EN[f.metric] + ' margin')} {pct(f.margin_pct)}% ({signed(f.margin_change_pp)} pp)",
         )
     if kind == "revision":
         return f"{zh_head}{zh_seg}{METRIC_ZH.get(f.metric, f.metric)}数据修订", f"{en_head}{en_seg} {METRIC_EN.get(f.metric, f.metric)} revised"

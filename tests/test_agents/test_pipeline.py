@@ -86,11 +86,12 @@ async def test_valid_and_invalid_releases(make_settings, tmp_path: Path) -> None
     assert round(float(cloud["yoy_change_pp"]), 1) == 8.5
 
 
-async def test_restart_mid_stream_keeps_state_and_outputs(make_settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["memory", "rocksdb"])
+async def test_restart_mid_stream_keeps_state_and_outputs(make_settings, tmp_path: Path, store: str) -> None:
     """Stop the worker after half the releases; a new worker must pick up the table from its
     changelog (FY2026Q2's acceleration needs quarters seen only by the first worker) and the
     sink must end up with exactly the one-pass alerts, none lost and none twice."""
-    settings = make_settings()
+    settings = make_settings(store=store)
     ensure_topics(settings, all_topics(settings))
     lines = alibaba_lines()
     half = len(lines) // 2 + 1
