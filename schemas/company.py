@@ -16,7 +16,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas.fiscal import FiscalCalendar
 
@@ -98,7 +98,13 @@ class Registry(BaseModel):
             data.setdefault("companies", {}).update(user.get("companies", {}))
             for metric, names in user.get("metrics", {}).items():
                 data.setdefault("metrics", {})[metric] = list(names)
-        companies = {cid: Company(id=cid, **body) for cid, body in data.get("companies", {}).items()}
+        companies = {}
+        for cid, body in data.get("companies", {}).items():
+            try:
+                companies[cid] = Company(**{**body, "id": cid})
+            except (ValidationError, TypeError) as exc:
+                where = extra if extra is not None else "the bundled registry"
+                raise RegistryError(f"company {cid!r} in {where} is malformed: {exc}") from None
         return cls(companies=companies, metrics=data.get("metrics", {}))
 
     def get(self, company_id: str) -> Company:
@@ -115,7 +121,7 @@ class Registry(BaseModel):
         index: dict[str, Company] = {}
         for company in self.companies.values():
             index.setdefault(_fold(company.id), company)
-            for alias in (company.name_en, *company.aliases):
+            for alias in (company.name_en, company.name_zh, *company.aliases):
                 index.setdefault(_fold(alias), company)
         return index
 

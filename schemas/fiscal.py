@@ -80,7 +80,10 @@ class FiscalCalendar:
         fiscal_year, quarter = int(match.group(1)), int(match.group(2))
         # Month index (0-based, absolute) of the fiscal year's end, then step back.
         end_index = fiscal_year * 12 + self.year_end_month - 1 - 3 * (4 - quarter)
-        return month_end(end_index // 12, end_index % 12 + 1)
+        year = end_index // 12
+        if not 1 <= year <= 9999:
+            raise FiscalPeriodError(f"fiscal period {label!r} falls outside the calendar (year {year})")
+        return month_end(year, end_index % 12 + 1)
 
     def shift(self, period_end: date, quarters: int) -> date:
         """The quarter end ``quarters`` quarters after (negative: before) ``period_end``."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import localcontext, Decimal, InvalidOperation
 
 # Longest tokens first: the scanner takes the first that matches.
 SCALE_WORDS: dict[str, Decimal] = {
@@ -165,11 +165,15 @@ def _decimal_of_number(raw: int | float | Decimal) -> Decimal:
 
 
 def _finish(number: Decimal, factor: Decimal, currency: str | None) -> Amount:
-    if abs(number) > Decimal("1e15") or factor > Decimal("1e12"):
-        raise AmountError(f"value {number} x {factor} is out of range for a company figure")
-    exponent = number.as_tuple().exponent
-    step = Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
-    return Amount(value=plain(number * factor), currency=currency, quantum=plain(step * factor))
+    # Exact arithmetic: the default 28-digit context would round a long printed figure.
+    with localcontext() as ctx:
+        ctx.prec = 80
+        value = number * factor
+        if abs(value) > Decimal("1e15"):  # a quadrillion in any currency (KRW, JPY included) is a typo
+            raise AmountError(f"value {number} x {factor} is out of range for a company figure")
+        exponent = number.as_tuple().exponent
+        step = Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
+        return Amount(value=plain(value), currency=currency, quantum=plain(step * factor))
 
 
 def _parse_text(raw: str, scale: object, expected_currency: str | None) -> Amount:
@@ -179,8 +183,9 @@ def _parse_text(raw: str, scale: object, expected_currency: str | None) -> Amoun
     if len(text) > 64:
         raise AmountError(f"value string is too long to be an amount ({len(text)} characters)")
     negative = False
+    signs = 0  # minus signs and accounting parentheses seen outside the number itself
     if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1].strip()
+        negative, text, signs = True, text[1:-1].strip(), 1
     text = text.replace("−", "-").replace("–", "-")
 
     match = _NUMBER.search(text)
@@ -189,14 +194,16 @@ def _parse_text(raw: str, scale: object, expected_currency: str | None) -> Amoun
     prefix, suffix = text[: match.start()].strip(), text[match.end() :].strip()
     number = Decimal(match.group(0).replace(",", ""))
     if prefix.endswith("-"):  # "-$13.6bn", "RMB -218.4亿"
-        negative, prefix = not negative, prefix[:-1].strip()
+        negative, prefix, signs = not negative, prefix[:-1].strip(), signs + 1
 
     if prefix.startswith("-"):  # "-$13.6bn"
-        negative, prefix = not negative, prefix[1:].strip()
+        negative, prefix, signs = not negative, prefix[1:].strip(), signs + 1
     currencies: list[str] = []
     prefix = _strip_currency(prefix, currencies, from_end=False)
     if prefix.endswith("-"):  # "US$-13.6bn"
-        negative, prefix = not negative, prefix[:-1].strip()
+        negative, prefix, signs = not negative, prefix[:-1].strip(), signs + 1
+    if signs + (number < 0) > 1:  # "(-5)", "--5": a double negative is a typo, not a figure
+        raise AmountError(f"value {raw!r} has more than one minus sign or parentheses")
     factor, suffix = _take_scale(suffix)
     suffix = _strip_currency(suffix, currencies, from_end=True)
     if factor is None:  # "RMB 33,398 million 元" is odd but "398.24亿元" puts 元 after

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from schemas.company import Company, Registry, RegistryError
 from schemas.errors import InputProblem, InvalidInput, problems_of
 from schemas.fiscal import FiscalPeriodError
-from schemas.money import AmountError, parse_amount
+from schemas.money import AmountError, normalise_currency, parse_amount
 
 SCHEMA_VERSION = 1
 
@@ -173,24 +173,35 @@ def normalise(contract: EarningsRelease, registry: Registry) -> Release:
     try:
         company.calendar.check(contract.period_end)
         fiscal_label = company.calendar.label(contract.period_end)
-        if contract.fiscal_period is not None:
+    except FiscalPeriodError as exc:
+        problems.append(InputProblem("period_end", str(exc)))
+    if contract.fiscal_period is not None:
+        try:
             given = company.calendar.period_end_of(contract.fiscal_period)
-            if given != contract.period_end:
+        except FiscalPeriodError as exc:
+            problems.append(InputProblem("fiscal_period", str(exc)))
+        else:
+            if fiscal_label and given != contract.period_end:
                 problems.append(InputProblem(
                     "fiscal_period",
                     f"{contract.fiscal_period} ends {given.isoformat()} for {company.id} "
                     f"(fiscal year ends in month {company.fiscal_year_end_month}), "
                     f"but period_end is {contract.period_end.isoformat()} ({fiscal_label})",
                 ))
-    except FiscalPeriodError as exc:
-        problems.append(InputProblem("period_end", str(exc)))
 
     default_currency = contract.currency or company.currency
+    if contract.currency is not None:
+        try:
+            default_currency = normalise_currency(contract.currency) or company.currency
+        except AmountError as exc:
+            # Reported once, where it is wrong, and not again at every metric that inherits it.
+            raise InvalidInput("bad_value", [*problems, InputProblem("currency", str(exc))]) from None
     observations = _observations(contract.metrics, "metrics", company, registry,
                                  contract.period_end, default_currency, problems)
     comparatives = _observations(contract.comparatives, "comparatives", company, registry,
                                  None, default_currency, problems)
-    for index, comp in enumerate(comparatives):
+    # Indexed by the input lines (not the observations that survived) so the location is right.
+    for index, comp in enumerate(contract.comparatives):
         if comp.period_end >= contract.period_end:
             problems.append(InputProblem(
                 f"comparatives.{index}.period_end",
@@ -242,6 +253,9 @@ def _observations(
                 company.calendar.check(line_period)
             except FiscalPeriodError as exc:
                 problems.append(InputProblem(f"{loc}.period_end", str(exc)))
+        if line.currency and line.unit and line.currency.strip().upper() != line.unit.strip().upper():
+            problems.append(InputProblem(f"{loc}.unit", f"unit {line.unit!r} disagrees with currency {line.currency!r}"))
+            continue
         currency = line.currency or line.unit or default_currency
         try:
             amount = parse_amount(line.value, scale=line.scale, currency=currency)

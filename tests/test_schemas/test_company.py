@@ -254,11 +254,6 @@ def test_unreadable_extra_file(tmp_path, content, fragment):
     assert fragment in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Registry.load lets pydantic ValidationError (bad field) escape instead of "
-    "RegistryError, which documents 'a malformed registry file'",
-)
 @pytest.mark.parametrize(
     "body",
     [
@@ -273,10 +268,5 @@ def test_malformed_company_is_a_registry_error(tmp_path, body):
         Registry.load(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Registry._by_alias indexes name_en but not name_zh, so GOOGL's own "
-    "name_zh '谷歌母公司Alphabet' is not found",
-)
 def test_chinese_name_is_an_alias_like_the_english_name(registry):
     assert registry.get("谷歌母公司Alphabet").id == "GOOGL"

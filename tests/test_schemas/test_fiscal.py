@@ -155,11 +155,6 @@ def test_year_end_month_must_be_a_month(month):
         FiscalCalendar(month)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: FiscalCalendar.period_end_of('FY0001Q1') with year_end_month=3 computes year 0 "
-    "and raises a bare ValueError from datetime.date instead of FiscalPeriodError",
-)
 def test_out_of_range_label_is_a_fiscal_period_error():
     with pytest.raises(FiscalPeriodError):
         ALIBABA.period_end_of("FY0001Q1")

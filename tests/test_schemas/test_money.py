@@ -70,17 +70,15 @@ def test_negatives(raw, value, currency, quantum):
 
 
 @pytest.mark.parametrize(
-    ("raw", "value"),
+    ("raw", "value", "currency", "quantum"),
     [
-        ("３３３．９８亿", "33398000000"),
-        ("ＲＭＢ ３３，３９８ ｍｉｌｌｉｏｎ", "33398000000"),
-        ("＄１３．６ｂｎ", "13600000000"),
+        ("３３３．９８亿", "33398000000", None, "1000000"),
+        ("ＲＭＢ ３３，３９８ ｍｉｌｌｉｏｎ", "33398000000", "CNY", "1000000"),
+        ("＄１３．６ｂｎ", "13600000000", "USD", "100000000"),
     ],
 )
-def test_full_width_text_is_nfkc_normalised(raw, value):
-    amount = parse_amount(raw)
-    assert amount.value == D(value)
-    assert amount.quantum in (D("1000000"), D("100000000"))
+def test_full_width_text_is_nfkc_normalised(raw, value, currency, quantum):
+    assert parse_amount(raw) == Amount(D(value), currency, D(quantum))
 
 
 @pytest.mark.parametrize(
@@ -299,11 +297,6 @@ def test_plain_drops_trailing_zeros_without_exponent(number, text):
     assert str(plain(D(number))) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: money._finish multiplies in the default 28-digit Decimal context, "
-    "so a value with more than 28 significant digits is silently rounded",
-)
 def test_long_values_are_exact_or_refused():
     raw = "1.00000000000000000000000000001"  # 30 significant digits, quantum 1e-29
     try:
@@ -311,3 +304,15 @@ def test_long_values_are_exact_or_refused():
     except AmountError:
         return  # refusing is acceptable
     assert amount.value == D(raw)
+
+
+@pytest.mark.parametrize("raw", ["(-5)", "--5", "-(5)", "(RMB -5亿)", "- -218.40亿"])
+def test_double_negatives_are_refused(raw: str) -> None:
+    with pytest.raises(AmountError):
+        parse_amount(raw)
+
+
+def test_magnitude_limit_applies_to_the_product() -> None:
+    assert parse_amount("300万亿", currency="JPY").value == Decimal("3E14")
+    with pytest.raises(AmountError, match="out of range"):
+        parse_amount("999999万亿")
