@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +32,7 @@ class JsonlSink:
             self._file.write("\n")  # never glue a new record onto a torn one
 
     def _load_ids(self) -> set[str]:
-        seen: set[str] = set()
-        if not self.path.exists():
-            return seen
-        with self.path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    seen.add(json.loads(line)[self.id_field])
-                except (ValueError, KeyError, TypeError):
-                    # A torn last line from a crash mid-write: its record will be re-sent.
-                    log.warning("%s:%d is not a complete record; ignored", self.path, number)
-        return seen
+        return {record[self.id_field] for record in read_records(self.path, self.id_field)}
 
     def __contains__(self, record_id: str) -> bool:
         return record_id in self._seen
@@ -64,6 +52,27 @@ class JsonlSink:
 
     def close(self) -> None:
         self._file.close()
+
+
+def read_records(path: Path, id_field: str) -> Iterator[dict[str, Any]]:
+    """The complete records of a JSONL file; a torn line (a crash mid-write) is skipped."""
+    if not path.exists():
+        return
+    # Bytes, decoded line by line: a write torn inside a multi-byte character must cost only
+    # that line, not the whole file.
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line.decode("utf-8"))
+                record[id_field]
+            except (ValueError, KeyError, TypeError):
+                # Its record is re-sent (at-least-once) and written again on a later line.
+                log.warning("%s:%d is not a complete record; ignored", path, number)
+                continue
+            yield record
 
 
 def _ends_with_newline(path: Path) -> bool:

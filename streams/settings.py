@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,6 +32,7 @@ class Settings(BaseSettings):
         frozen=True,
         extra="forbid",
         env_nested_delimiter="__",
+        populate_by_name=True,
     )
 
     # --- Kafka -------------------------------------------------------------------------
@@ -72,10 +73,25 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 
-    # --- LLM (issue: bilingual writer). Empty base_url/key means deterministic templates.
-    llm_base_url: str | None = None
+    # --- LLM writer (docs/llm.md). No base URL and no key: deterministic templates only.
+    # The SDK's own OPENAI_BASE_URL / OPENAI_API_KEY are honoured when ours are unset.
+    llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices("llm_base_url", "CLOUDPULSE_LLM_BASE_URL", "OPENAI_BASE_URL"))
     llm_model: str | None = None
-    llm_api_key: SecretStr | None = None
+    llm_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("llm_api_key", "CLOUDPULSE_LLM_API_KEY", "OPENAI_API_KEY"))
+    llm_timeout: float = Field(default=20.0, gt=0, description="Seconds per HTTP request")
+    llm_deadline: float = Field(default=45.0, gt=0, description="Seconds per alert, retries included; then templates")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries after a failed call (429, 5xx, timeout, bad output)")
+    llm_max_concurrency: int = Field(default=4, ge=1)
+    llm_max_tokens: int = Field(default=900, ge=64)
+    llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    llm_structured: Literal["auto", "json_schema", "json_object"] = "auto"
+    llm_tokens_per_hour: int = Field(default=200_000, ge=0, description="0 = no limit")
+    llm_tokens_per_day: int = Field(default=2_000_000, ge=0, description="0 = no limit")
+    llm_cache_file: Path | None = Field(default=None, description="Response cache (JSONL); default <data_dir>/llm-cache.jsonl")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model and (self.llm_base_url or self.llm_api_key))
 
     config_file: Path | None = None
 
