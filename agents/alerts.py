@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from agents.deltas import Outcome, content_id
 from agents.rules import RuleSet
@@ -112,8 +112,9 @@ def _draft(
         "company": release.company_id,
         "period_end": period.isoformat(),
         "trigger": trigger,
-        # The release id is left out on purpose: a republished identical release is the same news.
-        "facts": [f.model_dump(mode="json", exclude={"delta_id", "release_id"}) for f in facts],
+        # Release ids are left out at every level (a comparative printed in the release carries
+        # the release's own id): a republished identical release is the same news.
+        "facts": [_without_release_ids(f.model_dump(mode="json", exclude={"delta_id"})) for f in facts],
         "hits": [h.model_dump(mode="json") for h in hits],
     }
     alert_id = content_id("alert", identity)
@@ -137,6 +138,17 @@ def _draft(
         source_url=release.source_url,
         created_at=release.published_at,
     )
+
+
+RELEASE_ID_KEYS = frozenset({"release_id", "previous_release_id"})
+
+
+def _without_release_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_release_ids(v) for k, v in value.items() if k not in RELEASE_ID_KEYS}
+    if isinstance(value, list):
+        return [_without_release_ids(v) for v in value]
+    return value
 
 
 def _predecessor(chain: list[str], alert_id: str) -> str | None:

@@ -11,7 +11,10 @@ Pure logic over :class:`agents.history.History`; no Kafka here. Rules it keeps:
   redelivery re-emits identical alerts that de-duplicate by id).
 - A changed figure is a revision: the old value is kept and the record says what it replaced.
 - An older quarter arriving late recomputes the quarters that depend on it (next quarter's
-  QoQ and acceleration, and the same quarter next year's YoY).
+  QoQ and acceleration, and the same quarter next year's YoY). So does a comparative that
+  changes a quarter's value as others read it: one for a quarter never reported (a gap).
+- Percent changes are exact until stored; each ratio is rounded once (acceleration is the
+  difference of exact growth rates, not of rounded ones).
 
 Usage::
 
@@ -30,7 +33,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from agents.history import History, Value
+from agents.history import History, Value, same_number
 from schemas.company import Company
 from schemas.delta import DeltaRecord, PriorValue, Revision
 from schemas.numbers import HUNDRED, round_ratio
@@ -54,9 +57,16 @@ class DeltaEngine:
 
     def apply(self, release: Release, store: MutableMapping[str, Any]) -> Outcome:
         history = History(store, release.company_id)
+        cal = release.company.calendar
+        here = release.period_end
+        # What each comparative's quarter read as before, to see which values this release moves.
+        before = {
+            key: (history.value(*key), history.value(*key, printed_in=here))
+            for key in ((c.segment, c.metric, c.period_end) for c in release.comparatives)
+        }
         statuses: dict[tuple[str, str], str] = {}
         for comp in release.comparatives:
-            history.upsert_comparative(comp, release.release_id, release.period_end)
+            history.upsert_comparative(comp, release.release_id, here)
         for obs in release.observations:
             statuses[obs.series_key] = history.upsert_reported(obs, release.release_id)
         history.flush()
@@ -65,23 +75,34 @@ class DeltaEngine:
         for obs in release.observations:
             outcome.deltas.append(self._delta(history, release.company, obs, release.release_id))
 
-        # Quarters whose deltas depend on a value that just changed.
-        changed = [obs for obs in release.observations if statuses[obs.series_key] != "duplicate"]
+        # Quarters whose deltas depend on a value that just changed: a new or revised reported
+        # figure, or a comparative that changes a quarter's best value (it fills a gap, or
+        # restates a quarter that was never reported). A comparative of a reported quarter
+        # changes nothing outside its own release: value() prefers the reported figure.
+        changed = [(o.segment, o.metric, o.period_end) for o in release.observations if statuses[o.series_key] != "duplicate"]
         dependents: set[tuple[str, str, date]] = set()
-        cal = release.company.calendar
-        for obs in changed:
+        for key, (best, printed) in before.items():
+            if _moved(best, history.value(*key)):
+                changed.append(key)
+            seg, met, period = key
+            if period == cal.shift(here, -4) and _moved(printed, history.value(*key, printed_in=here)):
+                # This quarter's YoY moved even if its own figure is a re-send: so did the
+                # next quarter's acceleration, which reads it.
+                later = cal.shift(here, 1)
+                if history.reported(seg, met, later) is not None:
+                    dependents.add((seg, met, later))
+        for seg, met, period in changed:
             for step in (1, 4, 5):  # next QoQ, next-year YoY, acceleration one quarter on
-                later = cal.shift(obs.period_end, step)
-                if history.reported(obs.segment, obs.metric, later) is not None:
-                    dependents.add((obs.segment, obs.metric, later))
-            if obs.metric == "revenue":  # margins and capex intensity divide by revenue
+                later = cal.shift(period, step)
+                if history.reported(seg, met, later) is not None:
+                    dependents.add((seg, met, later))
+            if met == "revenue":  # margins and capex intensity divide by revenue
                 for metric in (*PROFIT_METRICS, "capex"):
                     for step in (0, 1, 4):
-                        later = cal.shift(obs.period_end, step)
-                        if step == 0 and any(o.metric == metric and o.segment == obs.segment for o in release.observations):
-                            continue  # already computed with the release itself
-                        if history.reported(obs.segment, metric, later) is not None:
-                            dependents.add((obs.segment, metric, later))
+                        later = cal.shift(period, step)
+                        if history.reported(seg, metric, later) is not None:
+                            dependents.add((seg, metric, later))
+        dependents -= {(o.segment, o.metric, o.period_end) for o in release.observations}  # computed above
         for segment, metric, period in sorted(dependents, key=lambda d: (d[2], d[0], d[1])):
             entry = history.reported(segment, metric, period)
             assert entry is not None
@@ -108,7 +129,9 @@ class DeltaEngine:
         if prior is not None:
             fields["prior_quarter"] = _prior(prior, cal.label(prior.period_end))
             fields["qoq_abs"] = obs.value - prior.value
-            fields["qoq_pct"] = _pct_change(obs.value, prior.value)
+            qoq = _pct_change(obs.value, prior.value)
+            if qoq is not None:
+                fields["qoq_pct"] = round_ratio(qoq)
 
         yoy, yoy_basis, year_ago = self._yoy(history, seg, met, period, cal, obs.value, obs.reported_yoy_pct, cal_printed_in=period)
         if year_ago is not None:
@@ -223,10 +246,18 @@ class DeltaEngine:
         return out
 
 
+def _moved(old: Value | None, new: Value | None) -> bool:
+    """Whether a quarter's value, as its dependents read it, changed (numerically)."""
+    if old is None or new is None:
+        return old is not new
+    return old.value != new.value
+
+
 def _pct_change(value: Decimal, base: Decimal) -> Decimal | None:
+    """Exact percent change; callers round once, so differences of changes stay exact."""
     if base == 0:
         return None
-    return round_ratio((value - base) / abs(base) * HUNDRED)
+    return (value - base) / abs(base) * HUNDRED
 
 
 def _prior(value: Value, label: str) -> PriorValue:
@@ -243,7 +274,7 @@ def _dec(text: str | None) -> Decimal | None:
 def _revision_of(history: History, obs: Observation, release_id: str) -> Revision | None:
     """What this figure replaced, read from stored state so a redelivery gives the same answer."""
     current = history.reported(obs.segment, obs.metric, obs.period_end)
-    if current is None or current["release_id"] != release_id or current["value"] != str(obs.value):
+    if current is None or current["release_id"] != release_id or not same_number(current["value"], str(obs.value)):
         return None
     older = history.revisions(obs.segment, obs.metric, obs.period_end)
     if not older:

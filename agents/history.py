@@ -47,8 +47,18 @@ def entry_of(obs: Observation, release_id: str) -> Entry:
     }
 
 
+NUMERIC_FIELDS = ("value", "reported_yoy_pct", "reported_qoq_pct")
+
+
+def same_number(a: str | None, b: str | None) -> bool:
+    """Numeric equality of stored decimal strings: "26" and "26.0" are the same figure."""
+    if a is None or b is None:
+        return a is b
+    return Decimal(a) == Decimal(b)
+
+
 def _same_figure(a: Entry, b: Entry) -> bool:
-    return all(a.get(k) == b.get(k) for k in ("value", "currency", "reported_yoy_pct", "reported_qoq_pct"))
+    return a.get("currency") == b.get("currency") and all(same_number(a.get(k), b.get(k)) for k in NUMERIC_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

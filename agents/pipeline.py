@@ -4,6 +4,11 @@
                          \\--> cloudpulse.deadletter
     cloudpulse.releases.valid --analyse (history table)--> cloudpulse.deltas, cloudpulse.alerts
                                                             (+ optional JSONL sinks)
+    with an LLM configured, analyse sends its template-written alerts to
+    cloudpulse.alerts.drafts --write (LLM, concurrency N)--> cloudpulse.alerts
+
+The LLM hop is its own agent so a slow or failing endpoint never holds up ingest and analysis:
+they keep consuming while drafts wait for words.
 
 Both agents run with concurrency 1 and catch per event: an exception that escaped an agent
 would lose the message, so every failure becomes a dead-letter record instead. Re-keying by
@@ -14,6 +19,7 @@ Usage::
 
     register(app, settings)                      # defaults: bundled registry and rules, templates
     register(app, settings, writer=my_writer)    # any object with async write(draft)
+    register(app, settings, llm=llm_writer)      # agents.llm.writer.LLMWriter (build_writer(settings))
 """
 
 from __future__ import annotations
@@ -30,13 +36,15 @@ from agents.analysis import AnalysisStage
 from agents.deltas import DeltaEngine
 from agents.ingest import IngestStage, Source, dead_letter, internal_error
 from agents.rules import RuleSet
+from agents.llm.writer import LLMWriter
 from agents.sinks import JsonlSink
+from schemas.alert import Alert
 from schemas.company import Registry
 from schemas.deadletter import DeadLetter
 from schemas.errors import InvalidInput
 from schemas.release import EarningsRelease, normalise
 from streams.settings import Settings
-from streams.topics import ALERTS, DEADLETTER, DELTAS, HISTORY_TABLE, RELEASES, VALID_RELEASES
+from streams.topics import ALERTS, DEADLETTER, DELTAS, DRAFTS, HISTORY_TABLE, RELEASES, VALID_RELEASES
 
 log = logging.getLogger("cloudpulse.pipeline")
 
@@ -53,6 +61,7 @@ class Pipeline:
     counters: Counter[str] = field(default_factory=Counter)
     alerts_sink: JsonlSink | None = None
     deltas_sink: JsonlSink | None = None
+    llm: LLMWriter | None = None
     topics: dict[str, Any] = field(default_factory=dict)
     table: Any = None
 
@@ -64,6 +73,7 @@ def register(
     writer: Writer | None = None,
     registry: Registry | None = None,
     rules: RuleSet | None = None,
+    llm: LLMWriter | None = None,
 ) -> Pipeline:
     registry = registry or Registry.load(settings.registry_file)
     rules = rules or RuleSet.load(settings.rules_file)
@@ -72,10 +82,11 @@ def register(
         ingest=IngestStage(registry, max_bytes=settings.max_payload_bytes),
         analysis=AnalysisStage(DeltaEngine(), rules, writer),
         registry=registry,
+        llm=llm,
     )
     topic = lambda name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,  # noqa: E731
                                    partitions=settings.partitions)
-    pipe.topics = {name: topic(name) for name in (RELEASES, VALID_RELEASES, DEADLETTER, ALERTS, DELTAS)}
+    pipe.topics = {name: topic(name) for name in (RELEASES, VALID_RELEASES, DEADLETTER, DRAFTS, ALERTS, DELTAS)}
     pipe.table = app.Table(
         HISTORY_TABLE, default=None, partitions=settings.partitions,
         # The app's default codec is raw bytes (topics carry JSON we validate ourselves);
@@ -100,6 +111,12 @@ def register(
     async def analyse(stream: faust.StreamT) -> None:
         async for event in stream.events():
             await analyse_event(pipe, event)
+
+    if llm is not None:
+        @app.agent(pipe.topics[DRAFTS], name="cloudpulse.write", concurrency=settings.llm_max_concurrency)
+        async def write(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                await write_event(pipe, event)
 
     return pipe
 
@@ -146,10 +163,43 @@ async def analyse_event(pipe: Pipeline, event: Any) -> None:
         if pipe.deltas_sink is not None:
             pipe.deltas_sink.write(data)
     for alert in result.alerts:
-        await pipe.topics[ALERTS].send(key=key, value=alert.model_dump_json().encode())
-        if pipe.alerts_sink is not None:
-            pipe.alerts_sink.write(alert.model_dump(mode="json"))
-        log.info("alert %s %s %s %s", alert.alert_id, alert.company, alert.fiscal_period, alert.title_en)
+        if pipe.llm is not None:
+            await pipe.topics[DRAFTS].send(key=key, value=alert.model_dump_json().encode())
+        else:
+            await publish_alert(pipe, alert)
     pipe.counters["analysis.releases"] += 1
     pipe.counters["analysis.deltas"] += len(result.deltas)
     pipe.counters["analysis.alerts"] += len(result.alerts)
+
+
+async def publish_alert(pipe: Pipeline, alert: Alert) -> None:
+    await pipe.topics[ALERTS].send(key=alert.company.encode(), value=alert.model_dump_json().encode())
+    if pipe.alerts_sink is not None:
+        pipe.alerts_sink.write(alert.model_dump(mode="json"))
+    pipe.counters[f"alerts.{alert.generated_by.split(':')[0]}"] += 1
+    log.info("alert %s %s %s %s [%s]", alert.alert_id, alert.company, alert.fiscal_period, alert.title_en,
+             alert.generated_by)
+
+
+async def write_event(pipe: Pipeline, event: Any) -> None:
+    """Words from the LLM for one draft; the draft's template text if anything goes wrong."""
+    assert pipe.llm is not None
+    source = _source(event)
+    raw = event.value or b""
+    try:
+        draft = Alert.model_validate_json(raw)
+    except Exception as exc:  # only our own analyse agent writes here; still, never crash
+        await send_deadletter(pipe, dead_letter(raw, source, internal_error(exc)))
+        return
+    try:
+        # Company-supplied strings go to the model only as delimited data (prompt injection).
+        untrusted = {"release_id": draft.release_id, "source_url": draft.source_url or ""}
+        written = await pipe.llm.write_alert(draft, untrusted)
+        alert = draft.model_copy(update={
+            "title_zh": written.title_zh, "title_en": written.title_en,
+            "text_zh": written.text_zh, "text_en": written.text_en, "generated_by": written.generated_by,
+        })
+    except Exception:
+        log.exception("writer failed on %s; delivering the template text", draft.alert_id)
+        alert = draft.model_copy(update={"generated_by": "template:fallback:internal_error"})
+    await publish_alert(pipe, alert)

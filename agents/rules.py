@@ -122,7 +122,10 @@ class RuleSet:
             for rule_id in changes:
                 if rule_id not in known:
                     raise RulesError(f"{where}: override {company}.{rule_id} names no rule")
-        return cls(rules, overrides)
+        try:
+            return cls(rules, overrides)
+        except RulesError as exc:
+            raise RulesError(f"{where}: {exc}") from None
 
     def for_company(self, company: str) -> list[Rule]:
         return self._by_company.get(company, self.rules)
@@ -169,23 +172,29 @@ def _override(rule: Rule, changes: dict[str, Any]) -> Rule:
     if not changes:
         return rule
     update: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key in ("threshold", "critical"):
-            update[key] = _number(value, key) if rule.measure in NUMERIC_MEASURES else str(value)
-        elif key == "severity":
-            update[key] = _severity(value)
-        elif key == "enabled":
-            update[key] = bool(value)
-        else:
-            raise RulesError(f"override of {rule.id}: unknown field {key!r}")
+    try:
+        for key, value in changes.items():
+            if key in ("threshold", "critical"):
+                update[key] = _number(value, key) if rule.measure in NUMERIC_MEASURES else str(value)
+            elif key == "severity":
+                update[key] = _severity(value)
+            elif key == "enabled":
+                update[key] = bool(value)
+            else:
+                raise RulesError(f"unknown field {key!r}")
+    except RulesError as exc:
+        raise RulesError(f"override of {rule.id}: {exc}") from None
     return replace(rule, **update)
 
 
 def _number(value: Any, name: str) -> Decimal:
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         raise RulesError(f"{name} must be a number, got {value!r}") from None
+    if not number.is_finite():  # TOML allows nan/inf; NaN would raise at every comparison
+        raise RulesError(f"{name} must be a finite number, got {value!r}")
+    return number
 
 
 def _severity(value: Any) -> str:

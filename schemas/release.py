@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -144,9 +145,16 @@ def decode_json(raw: bytes, *, max_bytes: int) -> Any:
         ) from None
     try:
         return json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        msg = f"not valid JSON: {exc}" if isinstance(exc, json.JSONDecodeError) else "JSON nested too deeply"
-        raise InvalidInput("invalid_json", [InputProblem("", msg)]) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput("invalid_json", [InputProblem("", f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise InvalidInput("invalid_json", [InputProblem("", "JSON nested too deeply")]) from None
+    except ValueError:
+        # Python refuses int() of over sys.get_int_max_str_digits() digits (4300 by default).
+        limit = sys.get_int_max_str_digits()
+        raise InvalidInput(
+            "invalid_json", [InputProblem("", f"not valid JSON: an integer has more than {limit} digits")]
+        ) from None
 
 
 def parse_release(raw: bytes, registry: Registry, *, max_bytes: int) -> Release:

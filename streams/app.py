@@ -58,5 +58,9 @@ def build_app(settings: Settings, **components: Any) -> faust.App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(settings.app_id, **faust_config(settings))
     tansu_workarounds.install(app, settings)
+    if "llm" not in components:
+        from agents.llm.client import build_writer
+
+        components["llm"] = build_writer(settings)
     register(app, settings, **components)
     return app

@@ -58,6 +58,21 @@ def broker(port: int) -> None:
     run_foreground(port)
 
 
+@main.command("llm-stub")
+@click.option("--port", type=int, default=8811, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--latency", type=float, default=0.3, show_default=True, help="Seconds before each answer.")
+def llm_stub(port: int, latency: float) -> None:
+    """Run a local OpenAI-compatible stub LLM (grounded answers; for demos and benchmarks).
+
+    Point the worker at it with CLOUDPULSE_LLM_BASE_URL=http://127.0.0.1:PORT/v1 and
+    CLOUDPULSE_LLM_MODEL=stub. It "obeys" prompt injections in quoted data, as a gullible
+    model would, so the grounding check can be seen at work.
+    """
+    from agents.llm.stub import run_foreground
+
+    run_foreground(port, latency)
+
+
 # --- topics ------------------------------------------------------------------------------
 @main.group()
 def topics() -> None:

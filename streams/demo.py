@@ -8,6 +8,7 @@ its input topics -> print alerts and per-company quarter tables -> stop what we 
 from __future__ import annotations
 
 import json
+from collections import Counter
 import shutil
 import tempfile
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 from rich.console import Console
 
-from streams.topics import DEADLETTER, RELEASES, VALID_RELEASES
+from streams.topics import ALERTS, DEADLETTER, DRAFTS, RELEASES, VALID_RELEASES
 from streams.launcher import worker_process
 from streams.publisher import prepare, send_all
 from streams.report import print_alerts, print_quarter_tables
@@ -54,7 +55,7 @@ def wait_processed(settings: Settings, published: int, proc: Popen[bytes], timeo
     """
     from streams.offsets import committed_offsets, end_offsets
 
-    inputs = [settings.topic(RELEASES), settings.topic(VALID_RELEASES)]
+    inputs = [settings.topic(RELEASES), settings.topic(VALID_RELEASES), settings.topic(DRAFTS)]
     outputs = [settings.topic(VALID_RELEASES), settings.topic(DEADLETTER)]
     deadline = time.monotonic() + timeout
     stable = 0
@@ -65,6 +66,10 @@ def wait_processed(settings: Settings, published: int, proc: Popen[bytes], timeo
         committed = committed_offsets(settings, settings.app_id, inputs)
         produced = sum(offset for tp, offset in end_offsets(settings, outputs).items())
         done = produced >= published and all(committed.get(tp, 0) >= end for tp, end in ends.items())
+        if done and settings.llm_enabled:
+            # Every draft must have become an alert (the write agent is the last hop).
+            drafts = sum(end_offsets(settings, [settings.topic(DRAFTS)]).values())
+            done = sum(end_offsets(settings, [settings.topic(ALERTS)]).values()) >= drafts
         stable = stable + 1 if done else 0
         if stable >= 2:
             return True
@@ -127,6 +132,7 @@ def run_demo(
         alerts = read_jsonl(settings.alerts_out)  # type: ignore[arg-type]
         deltas = read_jsonl(settings.deltas_out)  # type: ignore[arg-type]
         print_alerts(console, alerts)
+        writers = Counter(a["generated_by"] for a in alerts)
         print_quarter_tables(console, deltas, Registry.load(settings.registry_file))
         kept = [p for p in (alerts_out, deltas_out) if p]
         console.print(
@@ -134,4 +140,5 @@ def run_demo(
             f"in {time.monotonic() - started:.1f} s"
             + (f"; written to {', '.join(map(str, kept))}" if kept else "")
         )
+        console.print("alert text by: " + ", ".join(f"{name} × {count}" for name, count in sorted(writers.items())))
     return 0

@@ -28,11 +28,12 @@ RELEASES = "earnings.releases"
 VALID_RELEASES = "cloudpulse.releases.valid"
 DEADLETTER = "cloudpulse.deadletter"
 ALERTS = "cloudpulse.alerts"
+DRAFTS = "cloudpulse.alerts.drafts"  # template-written alerts awaiting the LLM writer
 DELTAS = "cloudpulse.deltas"
 HISTORY_TABLE = "history"
 
 INPUTS = (RELEASES,)
-PIPELINE = (RELEASES, VALID_RELEASES, DEADLETTER, ALERTS, DELTAS)
+PIPELINE = (RELEASES, VALID_RELEASES, DEADLETTER, DRAFTS, ALERTS, DELTAS)
 TABLES = (HISTORY_TABLE,)
 
 

@@ -67,3 +67,11 @@ async def offline_alerts(lines: list[bytes]) -> list[dict[str, Any]]:
 def comparable(alert: dict[str, Any]) -> dict[str, Any]:
     """An alert without its wall-clock stamp."""
     return {k: v for k, v in alert.items() if k != "created_at"}
+
+
+def answer(**fields: str) -> str:
+    """An LLM answer body (JSON text) with placeholder fields unless given."""
+    base = {"title_zh": "标题文字", "title_en": "Title text", "text_zh": "正文内容很短。", "text_en": "Body text, short.",
+            "takeaways": []}
+    base.update(fields)
+    return json.dumps(base, ensure_ascii=False)

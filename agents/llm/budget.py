@@ -66,7 +66,7 @@ class LLMStats:
     latency_seconds: dict[str, list[float]] = field(default_factory=dict)  # by model, per call
 
     def observe_call(self, model: str, seconds: float, prompt: int, completion: int) -> None:
-        self.calls += 1
+        """A call that got an HTTP 200 answer (``calls`` counts every attempt, failed ones too)."""
         self.prompt_tokens[model] += prompt
         self.completion_tokens[model] += completion
         samples = self.latency_seconds.setdefault(model, [])

@@ -57,7 +57,7 @@ _CN_RUN = re.compile(
 _NUMBER = re.compile(
     r"(?P<sign>[+\-−–])?\s*(?P<cur>US\$|HK\$|RMB|CNY|USD|HKD|\$|¥|￥)?\s*(?P<sign2>[+\-−])?\s*"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?P<gap>\s*)(?P<unit>万亿|萬億|亿|億|万|萬|trillion|billion|million|tn|bn|mn|b|m|千)?"
+    r"(?P<gap>\s*)(?P<unit>万亿|萬億|亿|億|万|萬|trillion|billion|million|tn\b|bn\b|mn\b|b\b|m\b|千)?"
     r"\s*(?P<cur2>美元|港元|港币|人民币|元|yuan|dollars|RMB|USD)?"
     r"\s*(?P<measure>个百分点|個百分點|percentage points?|pct pts?|pp|ppt|基点|bps|basis points|%|％|percent|per cent|成|倍|x\b|times)?",
     re.IGNORECASE,

@@ -87,9 +87,10 @@ class LLMWriter:
     ) -> None:
         self.client = client
         self.config = config
-        self.cache = cache or ResponseCache()
-        self.budget = budget or TokenBudget(0, 0)
-        self.stats = stats or LLMStats()
+        # `is not None`, not `or`: an empty cache is falsy (it has a length) but must be kept.
+        self.cache = cache if cache is not None else ResponseCache()
+        self.budget = budget if budget is not None else TokenBudget(0, 0)
+        self.stats = stats if stats is not None else LLMStats()
         self._sleep = sleep
         self._jitter = jitter
         self._slots = asyncio.Semaphore(config.max_concurrency)
@@ -193,12 +194,16 @@ class LLMWriter:
         else:
             response_format = {"type": "json_object"}
         async with self._slots:
+            self.stats.calls += 1
             started = time.perf_counter()
-            response = await self.client.chat.completions.create(
-                model=self.config.model, messages=messages,  # type: ignore[arg-type]
-                max_tokens=self.config.max_tokens, temperature=self.config.temperature,
-                response_format=response_format,  # type: ignore[arg-type]
-            )
+            try:
+                response = await self.client.chat.completions.create(
+                    model=self.config.model, messages=messages,  # type: ignore[arg-type]
+                    max_tokens=self.config.max_tokens, temperature=self.config.temperature,
+                    response_format=response_format,  # type: ignore[arg-type]
+                )
+            except ValueError:  # a 200 whose body is not JSON (a proxy's error page, say)
+                raise OutputError("malformed_response") from None
             elapsed = time.perf_counter() - started
         usage = response.usage
         prompt_tokens = usage.prompt_tokens if usage else 0

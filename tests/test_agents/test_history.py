@@ -172,3 +172,13 @@ def test_alert_ids_chain_without_duplicates():
     assert h.alert_ids(Q3) == ["alert-1", "alert-2"]
     assert store["BABA|@alerts|2025-09-30"] == ["alert-1", "alert-2"]
     assert History(store, "BABA").alert_ids(Q2) == []
+
+
+def test_figures_written_differently_are_the_same_figure():
+    h = History({}, "BABA")
+    h.upsert_reported(obs("100", yoy="26"), "R1")
+    assert h.upsert_reported(obs("100.0", yoy="26.00"), "R1") == "duplicate"
+    assert h.upsert_comparative(obs("90", Q2_LAST_YEAR), "R1", Q3) is True
+    assert h.upsert_comparative(obs("90.00", Q2_LAST_YEAR), "R1", Q3) is False
+    # a stated growth that appears (or goes) is still a change
+    assert h.upsert_reported(obs("100", yoy=None), "R1") == "revision"

@@ -130,8 +130,6 @@ def test_no_source_key():
     assert (result.source_key_b64, result.source_offset, result.reason) == (None, 7, "invalid_json")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: decode_json catches only JSONDecodeError/RecursionError; an integer "
-                   "literal over 4300 digits raises ValueError and is dead-lettered as internal_error")
 def test_overlong_integer_is_invalid_json_not_internal_error():
     raw = b'{"release_id": ' + b"1" * 5000 + b"}"
     assert_dead(process(raw), raw, "invalid_json")

@@ -113,6 +113,7 @@ async def test_redelivered_release_writes_no_second_alert_or_delta(tmp_path: Pat
                         sum(deltas.write(d.model_dump(mode="json")) for d in result.deltas)))
     alerts.close()
     deltas.close()
-    assert written == [(0, 2), (0, 2), (0, 2), (1, 2), (1, 1), (1, 2), (1, 4), (1, 4), (0, 0), (0, 0)]
+    # FY2025Q2 (index 3) also recomputes FY2024Q3: its comparative fills 2023-09-30, FY2024Q3's prior quarter.
+    assert written == [(0, 2), (0, 2), (0, 2), (1, 3), (1, 1), (1, 2), (1, 4), (1, 4), (0, 0), (0, 0)]
     assert len(lines(tmp_path / "alerts.jsonl")) == 5 + 1
-    assert len(lines(tmp_path / "deltas.jsonl")) == 19 + 1
+    assert len(lines(tmp_path / "deltas.jsonl")) == 20 + 1

@@ -433,3 +433,15 @@ def test_unknown_release_currency_is_reported_once_at_currency(registry):
         parse(registry, doc(currency="XYZ"))
     assert [p.loc for p in info.value.problems] == ["currency"]
     assert "XYZ" in info.value.problems[0].message
+
+
+@pytest.mark.parametrize("number", [b"1" * 5000, b"-" + b"9" * 4301])
+def test_overlong_integer_is_invalid_json(registry, number):
+    exc = refusal(registry, b'{"release_id": "r", "schema_version": ' + number + b"}")
+    assert exc.kind == "invalid_json"
+    assert problems(exc) == [("", "not valid JSON: an integer has more than 4300 digits")]
+
+
+def test_integer_at_the_digit_limit_is_read(registry):
+    exc = refusal(registry, b'{"schema_version": ' + b"1" * 4300 + b"}")
+    assert exc.kind == "schema"  # decoded; refused by the contract, not the JSON reader
