@@ -118,6 +118,10 @@ def register(
             async for event in stream.events():
                 await write_event(pipe, event)
 
+    if settings.delivery_file and settings.deliver:  # docs/delivery.md; without a file, no delivery agent
+        from agents.delivery.agent import register_delivery
+
+        register_delivery(app, pipe, settings)
     return pipe
 
 
@@ -126,27 +130,60 @@ def _source(event: Any) -> Source:
     return Source(message.topic, message.partition, message.offset, message.key)
 
 
+async def send(pipe: Pipeline, name: str, key: bytes, value: bytes) -> None:
+    await pipe.topics[name].send(key=key, value=value)
+    pipe.counters[f"out.{pipe.topics[name].get_topic_name()}"] += 1
+
+
 async def send_deadletter(pipe: Pipeline, record: DeadLetter) -> None:
     pipe.counters[f"deadletter.{record.reason}"] += 1
-    await pipe.topics[DEADLETTER].send(key=record.source_topic.encode(), value=record.model_dump_json().encode())
+    log.warning("dead letter from %s[%d]@%d: %s", record.source_topic, record.source_partition, record.source_offset,
+                record.summary, extra={"reason": record.reason})
+    await send(pipe, DEADLETTER, record.source_topic.encode(), record.model_dump_json().encode())
+
+
+def in_window(pipe: Pipeline, event: Any) -> bool:
+    """Replay bounds: offsets captured at start, and the --since/--until time window.
+
+    Record time is checked here, on every record, because a broker's time index can only be
+    trusted to find a starting point (and Tansu's cannot be trusted at all, see BROKER notes in
+    streams/tansu_workarounds.py).
+    """
+    settings = pipe.settings
+    message = event.message
+    end = settings.replay_end_offsets.get(f"{message.topic}:{message.partition}") if settings.replay_end_offsets else None
+    if end is not None and message.offset >= end:
+        pipe.counters["skipped.after_end"] += 1
+        return False
+    stamp = message.timestamp  # seconds since the epoch (Faust); record CreateTime as produced
+    if settings.replay_since is not None and stamp < settings.replay_since.timestamp():
+        pipe.counters["skipped.before_since"] += 1
+        return False
+    if settings.replay_until is not None and stamp > settings.replay_until.timestamp():
+        pipe.counters["skipped.after_until"] += 1
+        return False
+    return True
 
 
 async def ingest_event(pipe: Pipeline, event: Any) -> None:
     source = _source(event)
-    pipe.counters["ingest.in"] += 1
+    pipe.counters[f"in.{source.topic}"] += 1
+    if not in_window(pipe, event):
+        return
     result = pipe.ingest.process(event.value, source)
     if isinstance(result, DeadLetter):
+        pipe.counters[f"invalid.{result.reason}"] += 1
         await send_deadletter(pipe, result)
         return
     assert result.raw is not None
     # Canonical company id as key: the analysis agent's table is partitioned by it.
     payload = result.raw.model_copy(update={"company": result.company_id}).model_dump_json().encode()
-    await pipe.topics[VALID_RELEASES].send(key=result.company_id.encode(), value=payload)
-    pipe.counters["ingest.valid"] += 1
+    await send(pipe, VALID_RELEASES, result.company_id.encode(), payload)
 
 
 async def analyse_event(pipe: Pipeline, event: Any) -> None:
     source = _source(event)
+    pipe.counters[f"in.{source.topic}"] += 1
     raw = event.value or b""
     try:
         release = normalise(EarningsRelease.model_validate_json(raw), pipe.registry)
@@ -158,33 +195,37 @@ async def analyse_event(pipe: Pipeline, event: Any) -> None:
         return
     key = release.company_id.encode()
     for delta in result.deltas:
-        data = delta.model_dump(mode="json")
-        await pipe.topics[DELTAS].send(key=key, value=delta.model_dump_json().encode())
+        await send(pipe, DELTAS, key, delta.model_dump_json().encode())
         if pipe.deltas_sink is not None:
-            pipe.deltas_sink.write(data)
+            pipe.deltas_sink.write(delta.model_dump(mode="json"))
     for alert in result.alerts:
         if pipe.llm is not None:
-            await pipe.topics[DRAFTS].send(key=key, value=alert.model_dump_json().encode())
+            await send(pipe, DRAFTS, key, alert.model_dump_json().encode())
         else:
             await publish_alert(pipe, alert)
     pipe.counters["analysis.releases"] += 1
     pipe.counters["analysis.deltas"] += len(result.deltas)
-    pipe.counters["analysis.alerts"] += len(result.alerts)
+    log.info("release %s %s %s: %s, %d deltas, %d alerts", release.release_id, release.company_id,
+             release.fiscal_period, result.status, len(result.deltas), len(result.alerts),
+             extra={"company": release.company_id, "release_id": release.release_id})
 
 
 async def publish_alert(pipe: Pipeline, alert: Alert) -> None:
-    await pipe.topics[ALERTS].send(key=alert.company.encode(), value=alert.model_dump_json().encode())
+    await send(pipe, ALERTS, alert.company.encode(), alert.model_dump_json().encode())
     if pipe.alerts_sink is not None:
         pipe.alerts_sink.write(alert.model_dump(mode="json"))
-    pipe.counters[f"alerts.{alert.generated_by.split(':')[0]}"] += 1
+    writer = alert.generated_by.split(":")[0]
+    pipe.counters[f"alert.{alert.kind}.{alert.severity}.{writer}"] += 1
     log.info("alert %s %s %s %s [%s]", alert.alert_id, alert.company, alert.fiscal_period, alert.title_en,
-             alert.generated_by)
+             alert.generated_by,
+             extra={"company": alert.company, "release_id": alert.release_id, "alert_id": alert.alert_id})
 
 
 async def write_event(pipe: Pipeline, event: Any) -> None:
     """Words from the LLM for one draft; the draft's template text if anything goes wrong."""
     assert pipe.llm is not None
     source = _source(event)
+    pipe.counters[f"in.{source.topic}"] += 1
     raw = event.value or b""
     try:
         draft = Alert.model_validate_json(raw)

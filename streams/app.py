@@ -42,10 +42,9 @@ def faust_config(settings: Settings) -> dict[str, Any]:
         "broker_rebalance_timeout": timings["rebalance_timeout"],
         "broker_request_timeout": max(40.0, timings["session_timeout"] + 10.0),
         "producer_max_request_size": max(1_048_576, settings.max_payload_bytes * 4),
-        "web_enabled": settings.web_enabled,
-        "web_bind": settings.web_host,
-        "web_port": settings.web_port,
-        "web_host": settings.web_host,
+        # Faust's web server (with its table-browsing views) stays off: streams/web.py serves
+        # /healthz, /readyz and /metrics instead.
+        "web_enabled": False,
         "table_cleanup_interval": 60.0,
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,10 @@ def worker(broker: str | None, config_file: Path | None, alerts_out: Path | None
 @click.option("--alerts-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Alerts JSONL (default: a temporary file).")
 @click.option("--deltas-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Deltas JSONL (default: a temporary file).")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Give up waiting for processing after this many seconds.")
-def demo(broker: str | None, releases: Path | None, alerts_out: Path | None, deltas_out: Path | None, timeout: float) -> None:
+@click.option("--deliver-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Also deliver the alerts as this delivery file says (docs/delivery.md; try `cloudpulse receiver`).")
+def demo(broker: str | None, releases: Path | None, alerts_out: Path | None, deltas_out: Path | None, timeout: float,
+         deliver_config: Path | None) -> None:
     """Run the whole pipeline once on real data and print the alerts.
 
     Starts the dev broker (unless --broker is given), creates topics, starts a worker,
@@ -157,8 +161,83 @@ def demo(broker: str | None, releases: Path | None, alerts_out: Path | None, del
     """
     from streams.demo import run_demo
 
-    code = run_demo(broker=broker, releases=releases, alerts_out=alerts_out, deltas_out=deltas_out, timeout=timeout)
+    code = run_demo(broker=broker, releases=releases, alerts_out=alerts_out, deltas_out=deltas_out, timeout=timeout,
+                    deliver_config=deliver_config)
     sys.exit(code)
+
+
+# --- replay / backfill ----------------------------------------------------------------
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2025-08-01 or 2025-08-01T12:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@main.command()
+@broker_option
+@config_option
+@click.option("--from-beginning", is_flag=True, help="Replay everything retained (the default when --since is absent).")
+@click.option("--since", default=None, help="Only records at or after this time (ISO 8601; naive means UTC).")
+@click.option("--until", default=None, help="Only records at or before this time.")
+@click.option("--topics", "topic_names", multiple=True, help="Input topics to replay (default: all inputs).")
+@click.option("--alerts-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the alerts here (sorted JSONL).")
+@click.option("--deltas-out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the delta records here (sorted JSONL).")
+@click.option("--deliver", is_flag=True, help="Also deliver to the configured receivers (off by default).")
+@click.option("--compare-with", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A previous run's alerts JSONL: report alerts added, removed or changed.")
+@click.option("--keep-topics", is_flag=True, help="Keep the replay's internal topics for inspection.")
+def replay(broker: str | None, config_file: Path | None, from_beginning: bool, since: str | None, until: str | None,
+           topic_names: tuple[str, ...], alerts_out: Path | None, deltas_out: Path | None, deliver: bool,
+           compare_with: Path | None, keep_topics: bool) -> None:
+    """Replay input topics through the same agents, with fresh state, and stop at today's end.
+
+    Live consumers never see a replay (its topics and consumer group are its own) and nothing
+    is delivered unless --deliver is given.
+    """
+    from rich.console import Console
+
+    from streams.replay import ReplayOptions, compare, print_comparison, print_summary, run_replay
+    from streams.topics import INPUTS
+
+    if from_beginning and since:
+        raise click.UsageError("--from-beginning and --since exclude each other")
+    settings = load_settings(broker=broker, config_file=config_file)
+    names = tuple(TOPIC_ALIASES.get(t, t) for t in topic_names) or INPUTS
+    unknown = [n for n in names if n not in INPUTS]
+    if unknown:
+        raise click.BadParameter(f"not input topics: {', '.join(unknown)} (inputs: {', '.join(INPUTS)})")
+    options = ReplayOptions(since=_when(since), until=_when(until), topics=names, alerts_out=alerts_out,
+                            deltas_out=deltas_out, deliver=deliver, compare_with=compare_with, keep_topics=keep_topics)
+    console = Console(stderr=True)
+    result = run_replay(settings, options, console)
+    print_summary(console, result)
+    if compare_with is not None:
+        print_comparison(console, compare(compare_with, result.alerts))
+
+
+@main.command()
+@broker_option
+@config_option
+@click.option("--topic", default="earnings", show_default=True, help="earnings | news | a full topic name.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def backfill(broker: str | None, config_file: Path | None, topic: str, file: Path) -> None:
+    """Load an archive into an input topic in publish-time order, keeping each record's
+    original publish time as its Kafka timestamp (so replay --since works on it)."""
+    from streams.publisher import publish_file
+
+    settings = load_settings(broker=broker, config_file=config_file)
+    name = settings.topic(TOPIC_ALIASES.get(topic, topic))
+    report = publish_file(settings, name, file, validate=True, in_time_order=True)
+    for line_no, reason in report.refused:
+        click.echo(f"  line {line_no}: {reason}", err=True)
+    if report.refused:
+        click.echo(f"nothing published: {len(report.refused)} lines refused", err=True)
+        sys.exit(1)
+    click.echo(f"backfilled {report.sent} records into {name} in publish-time order")
 
 
 # --- publish -----------------------------------------------------------------------------
@@ -219,6 +298,13 @@ def config_show(broker: str | None, config_file: Path | None) -> None:
     """Print the effective configuration, secrets masked."""
     settings = load_settings(broker=broker, config_file=config_file)
     click.echo(json.dumps(settings.masked(), indent=2, ensure_ascii=False))
+
+
+# --- delivery: silence, deliveries, alerts, receiver (streams/cli_delivery.py) -------------
+from streams.cli_delivery import COMMANDS as _DELIVERY_COMMANDS  # noqa: E402  # it imports the helpers above
+
+for _command in _DELIVERY_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

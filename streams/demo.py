@@ -84,7 +84,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def run_demo(
-    *, broker: str | None, releases: Path | None, alerts_out: Path | None, deltas_out: Path | None, timeout: float
+    *, broker: str | None, releases: Path | None, alerts_out: Path | None, deltas_out: Path | None, timeout: float,
+    deliver_config: Path | None = None,
 ) -> int:
     started = time.monotonic()
     with ExitStack() as stack:
@@ -105,6 +106,8 @@ def run_demo(
             deltas_out=deltas_out or out_dir / "deltas.jsonl",
             commit_interval=0.2,
             log_level="WARNING",
+            web_enabled=False,
+            delivery_file=deliver_config,  # docs/delivery.md; None: no delivery, as before
         )
         for path in (settings.alerts_out, settings.deltas_out):
             if path is not None and path.exists():
@@ -128,6 +131,12 @@ def run_demo(
             console.print("[red]the worker did not finish processing in time; its log ends with:[/]")
             console.print(log_path.read_text("utf-8", errors="replace")[-4000:])
             return 1
+        if deliver_config is not None:
+            from streams.delivery_report import delivery_summary, wait_delivered
+
+            if not wait_delivered(settings, proc, timeout):
+                console.print("[yellow]deliveries still pending when the demo stopped (see the receivers)[/]")
+            console.print("[bold]deliveries[/]\n" + delivery_summary(settings))
 
         alerts = read_jsonl(settings.alerts_out)  # type: ignore[arg-type]
         deltas = read_jsonl(settings.deltas_out)  # type: ignore[arg-type]

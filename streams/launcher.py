@@ -12,6 +12,7 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -27,7 +28,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """CLOUDPULSE_* variables that rebuild ``settings`` in a child process (secrets included)."""
     env: dict[str, str] = {}
     for key, value in settings.model_dump(mode="json", exclude_none=True).items():
-        if key == "config_file" or isinstance(value, (dict, list)):
+        if key == "config_file":
+            continue
+        if isinstance(value, (dict, list)):
+            env[f"CLOUDPULSE_{key.upper()}"] = json.dumps(value)  # pydantic-settings reads JSON for these
             continue
         if key == "llm_api_key" and settings.llm_api_key is not None:
             value = settings.llm_api_key.get_secret_value()
@@ -40,7 +44,7 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     env.update(settings_env(settings))
     with log_path.open("ab") as log_file:
         return subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
+            [sys.executable, "-m", "streams", "worker"],
             env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )

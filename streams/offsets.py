@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import datetime
 
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient
@@ -79,3 +80,34 @@ def wait_until_consumed(settings: Settings, group: str, topics: Iterable[str], t
             return True
         time.sleep(interval)
     return False
+
+
+def start_offsets_for_time(consumer: KafkaConsumer, tps: list[TopicPartition], ends: dict[TopicPartition, int],
+                           timestamp_ms: int) -> dict[TopicPartition, int]:
+    """First offset per partition whose record timestamp is at or after ``timestamp_ms``.
+
+    Kafka's ListOffsets-by-time answers the earliest such offset, or nothing when every record
+    is older: then the partition starts at its end (an empty window), never at its beginning.
+    """
+    if not tps:
+        return {}
+    found = consumer.offsets_for_times({tp: timestamp_ms for tp in tps})
+    return {tp: (found[tp].offset if found.get(tp) is not None else ends[tp]) for tp in tps}
+
+
+def offsets_at(settings: Settings, topics: Iterable[str], when: datetime | None) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """(start offsets for records at or after ``when`` (None: the beginning), end offsets now)."""
+    consumer = _consumer(settings)
+    try:
+        tps = partitions_of(consumer, topics)
+        ends = dict(consumer.end_offsets(tps)) if tps else {}
+        if settings.dev_broker:
+            ends = tansu_workarounds.correct_end_offsets(consumer, ends)
+        if when is None:
+            return dict(consumer.beginning_offsets(tps)) if tps else {}, ends
+        stamp = int(when.timestamp() * 1000)
+        if settings.dev_broker:
+            return tansu_workarounds.start_offsets_by_scan(consumer, tps, ends, stamp), ends
+        return start_offsets_for_time(consumer, tps, ends, stamp), ends
+    finally:
+        consumer.close()

@@ -86,7 +86,8 @@ def send_all(settings: Settings, topic: str, messages: list[Message]) -> int:
     return len(messages)
 
 
-def publish_file(settings: Settings, topic: str, path: Path, *, validate: bool = True) -> PublishReport:
+def publish_file(settings: Settings, topic: str, path: Path, *, validate: bool = True,
+                 in_time_order: bool = False) -> PublishReport:
     lines = path.read_bytes().splitlines()
     is_release_topic = topic.endswith("earnings.releases")
     registry = Registry.load(settings.registry_file) if validate and is_release_topic else None
@@ -95,5 +96,8 @@ def publish_file(settings: Settings, topic: str, path: Path, *, validate: bool =
     report = PublishReport(refused=refused)
     if refused and validate:
         return report  # all or nothing: a half-published archive is worse than none
+    if in_time_order:
+        # Stable: records without a publish time keep their file order, at the end.
+        messages.sort(key=lambda m: (m.timestamp_ms is None, m.timestamp_ms or 0))
     report.sent = send_all(settings, topic, messages)
     return report

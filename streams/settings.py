@@ -10,10 +10,11 @@ Nothing below the CLI reads the environment; every component takes what it needs
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1)
     replication_factor: int = Field(default=1, ge=1)
     topic_prefix: str = ""
+    # Where input topics (earnings.releases, …) live when not under topic_prefix: a replay reads
+    # production's inputs and writes everything else under its own prefix.
+    input_topic_prefix: str | None = None
 
     # Faust consumer/commit tuning. commit_interval bounds re-delivery after a crash.
     commit_interval: float = Field(default=0.5, gt=0)
@@ -62,12 +66,18 @@ class Settings(BaseSettings):
     rules_file: Path | None = None  # thresholds; bundled defaults when absent
     max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
 
+    # --- Replay (set by `cloudpulse replay` for its worker; empty in normal service) ------
+    replay_since: datetime | None = None
+    replay_until: datetime | None = None
+    replay_end_offsets: dict[str, int] | None = Field(
+        default=None, description='"topic:partition" -> first offset not to process (captured at replay start)')
+
     # --- Sinks -------------------------------------------------------------------------
     alerts_out: Path | None = None
     deltas_out: Path | None = None
 
     # --- Web / logs --------------------------------------------------------------------
-    web_enabled: bool = False
+    web_enabled: bool = True  # /healthz, /readyz, /metrics (streams/web.py)
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     log_level: str = "INFO"
@@ -92,6 +102,28 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_model and (self.llm_base_url or self.llm_api_key))
+
+    # --- Delivery (docs/delivery.md). No delivery_file: no delivery agent, as before.
+    delivery_file: Path | None = None
+    deliver: bool = True  # false switches delivery off (replays) even with a delivery_file
+    # Values of the environment variables the delivery file names (token_env, secret_env,
+    # url_env, headers_env): read here, at the edge, so nothing below reads the environment.
+    # Excluded from dumps: never shown, never handed to a child (which reads its own env).
+    delivery_secrets: dict[str, SecretStr] = Field(default_factory=dict, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _delivery_secrets_from_env(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("delivery_file") and not data.get("delivery_secrets"):
+            import os
+
+            from schemas.delivery import secret_env_names
+
+            path = Path(data["delivery_file"])
+            if path.is_file():
+                names = secret_env_names(path)
+                data = {**data, "delivery_secrets": {n: os.environ[n] for n in names if os.environ.get(n)}}
+        return data
 
     config_file: Path | None = None
 
@@ -132,6 +164,10 @@ class Settings(BaseSettings):
         return [h.strip().rstrip("/") for h in hosts.split(";") for h in h.split(",") if h.strip()]
 
     def topic(self, name: str) -> str:
+        from streams.topics import INPUTS  # topics imports settings; keep this edge lazy
+
+        if name in INPUTS and self.input_topic_prefix is not None:
+            return f"{self.input_topic_prefix}{name}"
         return f"{self.topic_prefix}{name}"
 
     def masked(self) -> dict[str, Any]:

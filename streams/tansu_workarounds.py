@@ -12,7 +12,11 @@ paths. Each workaround names the gap it covers (see BROKER.md in the project bri
    -> ``TansuConsumerThread._highwaters`` (Faust) and ``correct_end_offsets`` (kafka-python).
 2. **JoinGroup is held ~session_timeout/2.** Faust's 60 s default makes the first join take
    ~30 s. -> ``group_timings`` (3 s session, real Kafka's minimum is 6 s so this never leaks).
-3. **Fetch with a long max wait is re-polled at remaining/2.** Faust hard-codes
+3. **ListOffsets by timestamp is wrong**: it uses broker append time per batch, ignores record
+   CreateTime, and answers offset 0 (timestamp -1) for a time after the last record, which
+   would make `replay --since` silently start from the beginning.
+   -> ``start_offsets_by_scan`` reads the partition and compares record timestamps.
+4. **Fetch with a long max wait is re-polled at remaining/2.** Faust hard-codes
    ``fetch_max_wait_ms=1500``, which costs ~370 ms median latency on Tansu.
    -> ``TansuConsumerThread`` sets the consumer's fetch wait to ``settings.fetch_max_wait_ms``.
 
@@ -109,14 +113,42 @@ def correct_end_offsets(consumer: Any, reported: Mapping[Any, int], timeout_ms: 
     return result
 
 
+def start_offsets_by_scan(consumer: Any, tps: list[Any], ends: Mapping[Any, int], timestamp_ms: int,
+                          timeout_ms: int = 30_000) -> dict[Any, int]:
+    """Gap 3: the first offset whose record CreateTime >= ``timestamp_ms``, found by reading.
+
+    Linear in the partition size: fine for a dev broker's data, never used on real Kafka.
+    """
+    result = {tp: ends[tp] for tp in tps}
+    pending = {tp for tp in tps if ends[tp] > 0}
+    if not pending:
+        return result
+    consumer.assign(list(pending))
+    consumer.seek_to_beginning(*pending)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while pending and time.monotonic() < deadline:
+        for tp, records in consumer.poll(timeout_ms=200).items():
+            if tp not in pending:
+                continue
+            for record in records:
+                if record.timestamp >= timestamp_ms:
+                    result[tp] = record.offset
+                    pending.discard(tp)
+                    break
+            else:
+                if consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)  # every record is older: start at the end
+    return result
+
+
 class TansuConsumerThread(AIOKafkaConsumerThread):
-    """Faust's aiokafka consumer thread with gaps 1 and 3 covered."""
+    """Faust's aiokafka consumer thread with gaps 1 and 4 covered."""
 
     fetch_max_wait_ms: int = 100
 
     def _create_worker_consumer(self, transport: Transport) -> AIOKafkaConsumer:
         consumer = super()._create_worker_consumer(transport)
-        # aiokafka reads this when its fetcher starts, after construction (gap 3).
+        # aiokafka reads this when its fetcher starts, after construction (gap 4).
         consumer._fetch_max_wait_ms = self.fetch_max_wait_ms
         return consumer
 

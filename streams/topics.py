@@ -31,10 +31,17 @@ ALERTS = "cloudpulse.alerts"
 DRAFTS = "cloudpulse.alerts.drafts"  # template-written alerts awaiting the LLM writer
 DELTAS = "cloudpulse.deltas"
 HISTORY_TABLE = "history"
+# --- Delivery (docs/delivery.md)
+DELIVERIES = "cloudpulse.deliveries"  # every ledger change, keyed by alert_id|receiver (compacted)
+DELIVERY_RETRY = "cloudpulse.deliveries.retry"  # parked deliveries, with their alert
+DELIVERY_DEADLETTER = "cloudpulse.deliveries.deadletter"  # out of attempts or failed finally
+SILENCES = "cloudpulse.silences"  # keyed by silence id (compacted)
+LEDGER_TABLE = "deliveries"
 
 INPUTS = (RELEASES,)
-PIPELINE = (RELEASES, VALID_RELEASES, DEADLETTER, DRAFTS, ALERTS, DELTAS)
-TABLES = (HISTORY_TABLE,)
+PIPELINE = (RELEASES, VALID_RELEASES, DEADLETTER, DRAFTS, ALERTS, DELTAS, DELIVERY_RETRY, DELIVERY_DEADLETTER)
+COMPACTED = (DELIVERIES, SILENCES)  # only the latest record per key matters
+TABLES = (HISTORY_TABLE, LEDGER_TABLE)
 
 
 class TopicMismatch(RuntimeError):
@@ -59,6 +66,7 @@ def all_topics(settings: Settings) -> list[TopicSpec]:
         name, settings.partitions, settings.replication_factor, dict(configs)
     )
     topics = [spec(settings.topic(name)) for name in PIPELINE]
+    topics += [spec(settings.topic(name), **{"cleanup.policy": "compact"}) for name in COMPACTED]
     # Changelogs are compacted: only the latest value per key is needed for recovery.
     topics += [spec(changelog_topic(settings, table), **{"cleanup.policy": "compact"}) for table in TABLES]
     return topics

@@ -3,6 +3,10 @@
 Usage::
 
     run_worker(settings)   # blocks; SIGTERM/SIGINT stop it gracefully
+
+Shutdown: Faust stops the agents, commits what was processed and leaves the group. Anything
+in flight and not yet acknowledged stays uncommitted and is delivered again to the next worker
+(at-least-once; alert ids and sinks are idempotent).
 """
 
 from __future__ import annotations
@@ -10,16 +14,21 @@ from __future__ import annotations
 import faust
 
 from streams.app import build_app
+from streams.logs import logging_config
 from streams.settings import Settings
+from streams.web import HealthServer
 
 
 def run_worker(settings: Settings, **components: object) -> None:
     app = build_app(settings, **components)
+    services = [HealthServer(app, app.cloudpulse, settings)] if settings.web_enabled else []  # type: ignore[attr-defined]
     # The programmatic Worker honours conf.web_enabled (the `faust worker` command would turn
-    # the web server on, bound to 0.0.0.0, unless told otherwise).
+    # Faust's own web server on, bound to 0.0.0.0); ours is HealthServer above.
     worker = faust.Worker(
         app,
+        *services,
         loglevel=settings.log_level,
+        logging_config=logging_config(settings),
         quiet=True,
         redirect_stdouts=False,
         override_logging=True,

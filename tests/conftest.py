@@ -41,6 +41,7 @@ def make_settings(broker: EmbeddedBroker, tmp_path: Path) -> Callable[..., Setti
             "deltas_out": tmp_path / "deltas.jsonl",
             "commit_interval": 0.2,
             "log_level": "INFO",
+            "web_enabled": False,  # many workers at once: no shared port
         }
         values.update(overrides)
         return Settings.load(**values)

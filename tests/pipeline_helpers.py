@@ -32,6 +32,8 @@ def read_topic(settings: Settings, logical: str) -> list[Any]:
                              enable_auto_commit=False, fetch_max_wait_ms=50)
     try:
         tps = [tp for tp, end in ends.items() if end > 0]
+        if not tps:
+            return []
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         records: list[Any] = []

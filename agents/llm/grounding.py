@@ -45,10 +45,13 @@ def matches(m: Mention, q: Quantity) -> bool:
     stated, actual = abs(m.value), abs(q.value)
     if not _close(stated, actual, m):
         return False
+    # A fact that rounds to zero at the printed precision has no direction to get wrong.
+    if abs(q.value) <= m.tolerance:
+        return True
     if m.explicit_sign:
-        return (m.value < 0) == (q.value < 0) or q.value == 0
+        return (m.value < 0) == (q.value < 0)
     if q.change and m.direction:
-        return m.direction == q.sign or q.value == 0
+        return m.direction == q.sign
     return True
 
 

@@ -20,7 +20,7 @@ def test_demo_runs_and_cleans_up(tmp_path: Path) -> None:
     alerts, deltas = tmp_path / "alerts.jsonl", tmp_path / "deltas.jsonl"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDPULSE_")}
     proc = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "demo", "--alerts-out", str(alerts), "--deltas-out", str(deltas)],
+        [sys.executable, "-m", "streams", "demo", "--alerts-out", str(alerts), "--deltas-out", str(deltas)],
         capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -50,6 +50,6 @@ def demo_workers() -> list[int]:
             environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if b"streams.cli" in cmdline and b"CLOUDPULSE_APP_ID=cloudpulse-demo" in environ:
+        if b"streams" in cmdline and b"CLOUDPULSE_APP_ID=cloudpulse-demo" in environ:
             found.append(int(entry.name))
     return found
