@@ -61,11 +61,22 @@ def changelog_topic(settings: Settings, table: str) -> str:
     return f"{settings.app_id}-{table}-changelog"
 
 
+DAY_MS = 86_400_000
+# Retention: inputs and outputs are history (replay reads inputs; alerts history reads alerts),
+# so they are kept; internal hand-over topics only need to outlive an outage.
+RETENTION_MS: dict[str, int] = {
+    RELEASES: -1, ALERTS: -1, DELTAS: -1,
+    VALID_RELEASES: 7 * DAY_MS, DRAFTS: 7 * DAY_MS,
+    DEADLETTER: 90 * DAY_MS, DELIVERY_RETRY: 30 * DAY_MS, DELIVERY_DEADLETTER: 90 * DAY_MS,
+}
+
+
 def all_topics(settings: Settings) -> list[TopicSpec]:
     spec = lambda name, **configs: TopicSpec(  # noqa: E731
         name, settings.partitions, settings.replication_factor, dict(configs)
     )
-    topics = [spec(settings.topic(name)) for name in PIPELINE]
+    topics = [spec(settings.topic(name), **({"retention.ms": str(RETENTION_MS[name])} if name in RETENTION_MS else {}))
+              for name in PIPELINE]
     topics += [spec(settings.topic(name), **{"cleanup.policy": "compact"}) for name in COMPACTED]
     # Changelogs are compacted: only the latest value per key is needed for recovery.
     topics += [spec(changelog_topic(settings, table), **{"cleanup.policy": "compact"}) for table in TABLES]
