@@ -265,12 +265,14 @@ def alerts_history(broker: str | None, config_file: Path | None, company: str | 
 
 # --- receiver ----------------------------------------------------------------------------
 @click.command()
-@click.option("--port", type=int, default=8822, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind (0.0.0.0 only inside a container network).")
+@click.option("--port", type=int, default=8822, show_default=True, help="Port.")
 @click.option("--secret-env", default=None, help="Env var with the webhook signing key (verify signatures).")
 @click.option("--token-env", default=None, help="Env var with the Slack bot token to expect.")
 @click.option("--fail-rate", type=float, default=0.0, show_default=True,
               help="Fraction of requests answered with a random fault (500, 503, 429, drop, lost answer, hang).")
-def receiver(port: int, secret_env: str | None, token_env: str | None, fail_rate: float) -> None:
+def receiver(host: str, port: int, secret_env: str | None, token_env: str | None, fail_rate: float) -> None:
     """Run a local webhook + Slack-compatible receiver (for the demo and fault runs)."""
     import os
 
@@ -280,7 +282,7 @@ def receiver(port: int, secret_env: str | None, token_env: str | None, fail_rate
     token = os.environ.get(token_env) if token_env else None
     if (secret_env and not secret) or (token_env and not token):
         sys.exit(f"environment variable {secret_env if secret_env and not secret else token_env} is not set")
-    run_foreground(port, secret=secret, token=token, fail_rate=fail_rate, write=click.echo)
+    run_foreground(port, host=host, secret=secret, token=token, fail_rate=fail_rate, write=click.echo)
 
 
 COMMANDS = (silence, deliveries, alerts, receiver)

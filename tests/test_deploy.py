@@ -16,8 +16,15 @@ from streams.settings import Settings
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 
 
+REPO = DEPLOY.parent
+
+
 def resolves(args: list[str]) -> None:
-    """``args`` (after the program name) parse as a cloudpulse command line."""
+    """``args`` (after the program name) parse as a cloudpulse command line.
+
+    Paths inside the image (/app/...) are checked against the repository, which the image copies.
+    """
+    args = [str(REPO / a[len("/app/"):]) if a.startswith("/app/") else a for a in args]
     context = main.make_context("cloudpulse", list(args), resilient_parsing=False)
     command = main
     while isinstance(command, click.Group):

@@ -63,10 +63,10 @@ class Dispatcher:
         self.receivers = receivers
         self.policies = policies
         self.silences = silences
-        self._park = park
+        self.send_retry = park  # a retry record onto the retry topic, awaited until the broker has it
         self._bury = bury
         self.counters = counters if counters is not None else Counter()
-        self._clock = clock
+        self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._lock_users: Counter[str] = Counter()
 
@@ -99,7 +99,7 @@ class Dispatcher:
         if verdict == "skip":
             self.count(name, "skipped")
             return "skipped"
-        now = self._clock()
+        now = self.clock()
         base = entry or DeliveryRecord.first(alert, name, now)
         if job.reset and base.state == "dead":
             base = base.model_copy(update={"attempts": 0, "detail": "retry requested"})
@@ -135,11 +135,11 @@ class Dispatcher:
         if outcome.status == "retry" and not policy.retry.exhausted(attempt):
             delay = policy.retry.delay(attempt, outcome.retry_after)
             await self.park(job, sending.model_copy(update={"maybe_sent": outcome.maybe_sent}),
-                            self._clock() + timedelta(seconds=delay), outcome.detail)
+                            self.clock() + timedelta(seconds=delay), outcome.detail)
             self.count(name, "retry")
             return "retry"
         await self._bury(DeliveryDeadLetter(alert=alert, receiver=name, partition=job.partition, attempts=attempt,
-                                            reason=outcome.detail, failed_at=self._clock()))
+                                            reason=outcome.detail, failed_at=self.clock()))
         await self._record(job, sending, state="dead", detail=outcome.detail)
         self.count(name, "dead")
         log.warning("delivery %s dead after %d attempt(s): %s", sending.key, attempt, outcome.detail)
@@ -166,17 +166,17 @@ class Dispatcher:
         """Retry record first (it carries the alert), then 'pending': pending implies a record."""
         record = RetryRecord(alert=job.alert, receiver=job.receiver, expect_attempts=base.attempts,
                              not_before=not_before, reason=reason)
-        await self._park(record, job.partition)
+        await self.send_retry(record, job.partition)
         await self._record(job, base, state="pending", not_before=not_before, detail=reason)
 
     async def cover(self, job: Job, not_before: datetime, reason: str) -> None:
         """A retry record only, for a job its alert stops waiting for (the ledger is left to the job)."""
         record = RetryRecord(alert=job.alert, receiver=job.receiver, expect_attempts=job.expect_attempts,
                              not_before=not_before, reason=reason, reset=job.reset)
-        await self._park(record, job.partition)
+        await self.send_retry(record, job.partition)
         self.count(job.receiver, "parked")
 
     async def _record(self, job: Job, base: DeliveryRecord, **changes: object) -> DeliveryRecord:
-        record = base.model_copy(update={**changes, "updated_at": self._clock()})
+        record = base.model_copy(update={**changes, "updated_at": self.clock()})
         await self.ledger.put(record, partition=job.partition, context=job.context)
         return record

@@ -269,8 +269,8 @@ class LocalEndpoint:
         return Handler
 
 
-def run_foreground(port: int, *, secret: str | None, token: str | None, fail_rate: float,
-                   write: Callable[[str], None] = print) -> None:
+def run_foreground(port: int, *, host: str = "127.0.0.1", secret: str | None = None, token: str | None = None,
+                   fail_rate: float = 0.0, write: Callable[[str], None] = print) -> None:
     """`cloudpulse receiver`: serve until Ctrl-C, one line per accepted delivery."""
 
     def show(path: str, payload: dict[str, Any]) -> None:
@@ -278,8 +278,9 @@ def run_foreground(port: int, *, secret: str | None, token: str | None, fail_rat
         title = alert.get("title_en") or payload.get("text") or ""
         write(f"{path}\t{payload.get('idempotency_key', '')}\t{title}")
 
-    with LocalEndpoint(port=port, secret=secret, token=token, fail_rate=fail_rate, on_accept=show) as endpoint:
-        write(f"listening on http://127.0.0.1:{endpoint.port}  (webhooks: /hook/<name>, Slack: /slack/webhook/<name>, "
+    with LocalEndpoint(host=host, port=port, secret=secret, token=token, fail_rate=fail_rate,
+                       on_accept=show) as endpoint:
+        write(f"listening on http://{host}:{endpoint.port}  (webhooks: /hook/<name>, Slack: /slack/webhook/<name>, "
               f"Web API base_url: http://127.0.0.1:{endpoint.port}/api/)")
         try:
             while True:

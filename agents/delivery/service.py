@@ -44,7 +44,7 @@ class DeliveryService:
         # than held unacked, so rebalances and shutdowns never wait on long backoffs.
         self.max_hold = max_hold
         self.silence_wait = silence_wait
-        self._clock = dispatcher._clock
+        self._clock = dispatcher.clock
 
     @property
     def counters(self) -> Any:
@@ -93,7 +93,7 @@ class DeliveryService:
 
     async def _recirculate(self, record: RetryRecord, partition: int) -> None:
         await asyncio.sleep(self.max_hold)
-        await self.dispatcher._park(record, partition)
+        await self.dispatcher.send_retry(record, partition)
 
     async def _after(self, delay: float, job: Job) -> None:
         if delay:
