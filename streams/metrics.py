@@ -12,7 +12,7 @@ Counter keys and what they become:
     analysis.deltas                       cloudpulse_deltas_total
     alert.<kind>.<severity>.<writer>      cloudpulse_alerts_total{kind, severity, writer}
     delivery.<receiver>.<outcome>         cloudpulse_deliveries_total{receiver, outcome}
-    delivery_queue_full.<receiver>        cloudpulse_delivery_queue_full_total{receiver}
+                                          (outcome "queue_full": a receiver's queue was full)
 
 Usage::
 
@@ -35,9 +35,9 @@ FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "invalid": ("cloudpulse_validation_failures_total", "Inputs refused by validation, by reason", ("reason",)),
     "deadletter": ("cloudpulse_deadletters_total", "Records sent to a dead-letter topic, by reason", ("reason",)),
     "alert": ("cloudpulse_alerts_total", "Alerts published", ("kind", "severity", "writer")),
-    "delivery": ("cloudpulse_deliveries_total", "Delivery attempts' final outcomes", ("receiver", "outcome")),
-    "delivery_queue_full": ("cloudpulse_delivery_queue_full_total", "Deliveries that found a receiver's queue full",
-                            ("receiver",)),
+    "delivery": ("cloudpulse_deliveries_total",
+                 "Delivery outcomes per receiver (delivered, retried, dead-lettered, silenced, queue_full, ...)",
+                 ("receiver", "outcome")),
 }
 
 
