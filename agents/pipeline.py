@@ -95,12 +95,13 @@ def register(
     )
     app.cloudpulse = pipe  # type: ignore[attr-defined]  # for the CLI, web views and tests
 
-    @app.task
-    async def _open_sinks() -> None:
-        if settings.alerts_out:
-            pipe.alerts_sink = JsonlSink(settings.alerts_out, id_field="alert_id")
-        if settings.deltas_out:
-            pipe.deltas_sink = JsonlSink(settings.deltas_out, id_field="delta_id")
+    # Opened here, not in an app task: agents may receive events before app tasks have run,
+    # and an event handled with no sink open would be committed without its line (seen after
+    # restarts in bench/faults/sigkill.py).
+    if settings.alerts_out:
+        pipe.alerts_sink = JsonlSink(settings.alerts_out, id_field="alert_id")
+    if settings.deltas_out:
+        pipe.deltas_sink = JsonlSink(settings.deltas_out, id_field="delta_id")
 
     @app.agent(pipe.topics[RELEASES], name="cloudpulse.ingest", concurrency=1)
     async def ingest(stream: faust.StreamT) -> None:

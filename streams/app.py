@@ -14,6 +14,7 @@ from typing import Any
 import faust
 
 from streams import tansu_workarounds
+from streams.consumer import rereading_transport
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ def build_app(settings: Settings, **components: Any) -> faust.App:
     # Faust creates only the last level of its datadir; create the parents it expects.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(settings.app_id, **faust_config(settings))
+    # Re-read records Faust fetched but did not deliver (streams/consumer.py), on any broker.
+    app.transport = rereading_transport()(app.conf.broker_consumer, app)
     tansu_workarounds.install(app, settings)
     if "llm" not in components:
         from agents.llm.client import build_writer

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from streams.launcher import die_with_parent
+
 HOST = "127.0.0.1"
 
 
@@ -94,6 +96,7 @@ class EmbeddedBroker:
         self._proc = subprocess.Popen(
             self.command(), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: stop() can take all of it down
+            preexec_fn=die_with_parent,  # and nothing outlives a parent that was killed outright
         )
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:

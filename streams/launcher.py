@@ -39,6 +39,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def die_with_parent() -> None:
+    """Run in the child before exec: on Linux, get SIGTERM when the parent dies.
+
+    A demo or test killed without a chance to clean up (SIGKILL, a terminal closed) must not
+    leave a broker or worker running behind it.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDPULSE_")}
     env.update(settings_env(settings))
@@ -46,7 +59,7 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "streams", "worker"],
             env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=die_with_parent,
         )
 
 

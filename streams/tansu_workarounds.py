@@ -19,12 +19,6 @@ paths. Each workaround names the gap it covers (see BROKER.md in the project bri
 4. **Fetch with a long max wait is re-polled at remaining/2.** Faust hard-codes
    ``fetch_max_wait_ms=1500``, which costs ~370 ms median latency on Tansu.
    -> ``TansuConsumerThread`` sets the consumer's fetch wait to ``settings.fetch_max_wait_ms``.
-5. **A fetch can answer with a later record batch than the one asked for** (found here, not
-   in BROKER.md): right after a worker restart, a fetch at offset N sometimes returns records
-   from N+k, silently skipping a whole batch. aiokafka accepts records at or after the fetch
-   position, so the skipped records never reach Faust, whose commit then waits for them forever
-   (and whose output misses them). Seen in `bench/faults/sigkill.py` runs.
-   -> ``TansuConsumerThread._fetch_records`` drops such an answer and seeks back to N.
 
 Usage::
 
@@ -41,9 +35,10 @@ from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Transport
 from faust.types import TP
 
+from streams.consumer import ReReadingConsumer, rereading_transport
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -158,22 +153,6 @@ class TansuConsumerThread(AIOKafkaConsumerThread):
         consumer._fetch_max_wait_ms = self.fetch_max_wait_ms
         return consumer
 
-    async def _fetch_records(self, consumer: AIOKafkaConsumer, active_partitions: Any,
-                             timeout: float | None = None, max_records: int | None = None) -> Any:
-        """Gap 5: refuse records that start after the position we fetched from."""
-        positions = _positions(consumer)
-        records = await super()._fetch_records(consumer, active_partitions, timeout=timeout, max_records=max_records)
-        accepted = {}
-        for tp, messages in records.items():
-            expected = positions.get(tp)
-            if messages and expected is not None and messages[0].offset > expected and not tp.topic.endswith("-changelog"):
-                log.warning("tansu: fetch of %s at offset %d answered from %d; fetching again", tp, expected,
-                            messages[0].offset)
-                consumer.seek(tp, expected)
-                continue
-            accepted[tp] = messages
-        return accepted
-
     async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int]:
         reported = await super()._highwaters(partitions)
         if self.consumer.in_transaction:
@@ -187,31 +166,16 @@ class TansuConsumerThread(AIOKafkaConsumerThread):
         return corrected
 
 
-def _positions(consumer: AIOKafkaConsumer) -> dict[Any, int]:
-    """The next offset aiokafka will hand out per assigned partition (where it has one)."""
-    subscription = consumer._subscription.subscription
-    assignment = subscription.assignment if subscription is not None else None
-    if assignment is None:
-        return {}
-    out = {}
-    for tp in assignment.tps:
-        state = assignment.state_value(tp)
-        if state is not None and state.has_valid_position:
-            out[tp] = state.position
-    return out
-
-
 def tansu_transport(fetch_max_wait_ms: int) -> type[Transport]:
     thread_cls = type("TansuConsumerThread", (TansuConsumerThread,), {"fetch_max_wait_ms": fetch_max_wait_ms})
 
-    class TansuConsumer(Consumer):
+    class TansuConsumer(ReReadingConsumer):
         def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
             return thread_cls(self, loop=self.loop, beacon=self.beacon)
 
-    class TansuTransport(Transport):
-        Consumer = TansuConsumer
-
-    return TansuTransport
+    transport = rereading_transport(TansuConsumer)
+    transport.__name__ = transport.__qualname__ = "TansuTransport"
+    return transport
 
 
 def install(app: faust.App, settings: Settings) -> bool:

@@ -1,0 +1,70 @@
+"""Faust's aiokafka consumer, with fetched-but-undelivered records re-read instead of lost.
+
+faust-streaming 0.15's ``Consumer.getmany`` takes a batch from aiokafka (which moves the
+fetch position past all of it) and then stops yielding part-way when the flow is suspended
+or the generation changes (a rebalance starting), and silently skips records of partitions
+that are not active yet (paused during table recovery). Nothing seeks back. The next fetch
+then starts after the skipped records; Faust sees an offset gap, counts the missing offsets
+as acknowledged (its gap handling exists for compacted topics) and commits past them: those
+inputs are never processed. Seen in ``bench/faults/sigkill.py`` runs (a worker restarted after
+a SIGKILL, during its first rebalance); the mechanism is in Faust, not in the broker, so this
+applies on every broker.
+
+``ReReadingConsumer.getmany`` yields exactly what Faust's would, and afterwards seeks every
+partition whose fetched records were not all yielded back to the first one not yielded, so
+they are fetched and processed again (at-least-once, as everywhere else).
+
+Usage::
+
+    transport = rereading_transport()(app.conf.broker_consumer, app)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from faust.transport.drivers.aiokafka import Consumer, Transport
+from faust.types import TP
+
+log = logging.getLogger(__name__)
+
+
+class ReReadingConsumer(Consumer):
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        records, active = await self._wait_next_records(timeout)
+        if records is None or self.should_stop:
+            return
+        if not self.flow_active:
+            # Faust's own answer to a fetch that lands while the flow is stopped.
+            await self.perform_seek()
+            return
+        generation = self.app.consumer_generation_id
+        first_fetched = {tp: batch[0].offset for tp, batch in records.items() if batch}
+        last_fetched = {tp: batch[-1].offset for tp, batch in records.items() if batch}
+        next_unyielded = dict(first_fetched)
+        try:
+            for tp, record in self.scheduler.iterate(records):
+                if not self.flow_active or self.app.consumer_generation_id != generation:
+                    break
+                if active is not None and tp not in active and tp not in self._buffered_partitions:
+                    continue  # not ours to deliver now; it is re-read below
+                if record.offset != next_unyielded.get(tp):
+                    continue  # after a skipped record of this partition: re-read in order
+                self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+                next_unyielded[tp] = record.offset + 1
+                yield tp, self._to_message(tp, record)
+        finally:
+            for tp, offset in next_unyielded.items():
+                if offset <= last_fetched[tp]:
+                    log.info("re-reading %s from offset %d (%d fetched records not delivered)",
+                             tp, offset, last_fetched[tp] - offset + 1)
+                    await self.seek(tp, offset)
+
+
+def rereading_transport(consumer_cls: type[Consumer] = ReReadingConsumer) -> type[Transport]:
+    class ReReadingTransport(Transport):
+        Consumer = consumer_cls
+
+    return ReReadingTransport
