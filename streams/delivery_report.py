@@ -12,30 +12,17 @@ Usage::
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from subprocess import Popen
 
-from streams.offsets import committed_offsets, end_offsets
+from streams.offsets import all_committed, poll_until
 from streams.settings import Settings
 from streams.topics import ALERTS, DELIVERIES, DELIVERY_RETRY
 
 
 def wait_delivered(settings: Settings, proc: Popen[bytes], timeout: float) -> bool:
     topics = [settings.topic(ALERTS), settings.topic(DELIVERY_RETRY)]
-    deadline = time.monotonic() + timeout
-    stable = 0
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        ends = end_offsets(settings, topics)
-        committed = committed_offsets(settings, settings.app_id, topics)
-        stable = stable + 1 if all(committed.get(tp, 0) >= end for tp, end in ends.items()) else 0
-        if stable >= 3:
-            return True
-        time.sleep(0.3)
-    return False
-
+    return poll_until(lambda: all_committed(settings, topics), proc, timeout, interval=0.3, stable=3)
 
 def delivery_summary(settings: Settings) -> str:
     """One line per receiver: how many deliveries ended in each state."""

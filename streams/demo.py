@@ -53,29 +53,21 @@ def wait_processed(settings: Settings, published: int, proc: Popen[bytes], timeo
     hold at least one record per published release (so the second hop cannot look "done"
     merely because nothing reached it yet).
     """
-    from streams.offsets import committed_offsets, end_offsets
+    from streams.offsets import all_committed, end_offsets, poll_until
 
     inputs = [settings.topic(RELEASES), settings.topic(VALID_RELEASES), settings.topic(DRAFTS)]
     outputs = [settings.topic(VALID_RELEASES), settings.topic(DEADLETTER)]
-    deadline = time.monotonic() + timeout
-    stable = 0
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
+
+    def done() -> bool:
+        if sum(end_offsets(settings, outputs).values()) < published or not all_committed(settings, inputs):
             return False
-        ends = end_offsets(settings, inputs)
-        committed = committed_offsets(settings, settings.app_id, inputs)
-        produced = sum(offset for tp, offset in end_offsets(settings, outputs).items())
-        done = produced >= published and all(committed.get(tp, 0) >= end for tp, end in ends.items())
-        if done and settings.llm_enabled:
+        if settings.llm_enabled:
             # Every draft must have become an alert (the write agent is the last hop).
             drafts = sum(end_offsets(settings, [settings.topic(DRAFTS)]).values())
-            done = sum(end_offsets(settings, [settings.topic(ALERTS)]).values()) >= drafts
-        stable = stable + 1 if done else 0
-        if stable >= 2:
-            return True
-        time.sleep(0.25)
-    return False
+            return sum(end_offsets(settings, [settings.topic(ALERTS)]).values()) >= drafts
+        return True
 
+    return poll_until(done, proc, timeout)
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():

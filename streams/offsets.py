@@ -12,8 +12,9 @@ Usage::
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from subprocess import Popen
 
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient
@@ -69,18 +70,29 @@ def consumed(ends: dict[TopicPartition, int], committed: dict[TopicPartition, in
     return all(committed.get(tp, 0) >= end for tp, end in ends.items())
 
 
-def wait_until_consumed(settings: Settings, group: str, topics: Iterable[str], timeout: float,
-                        interval: float = 0.25) -> bool:
-    """Block until ``group`` has committed up to the current end of ``topics``; False on timeout."""
+def all_committed(settings: Settings, topics: Iterable[str]) -> bool:
+    """The app's consumer group has committed up to the current end of every partition."""
     topics = list(topics)
+    return consumed(end_offsets(settings, topics), committed_offsets(settings, settings.app_id, topics))
+
+
+def poll_until(check: Callable[[], bool], proc: Popen[bytes] | None, timeout: float, *,
+               interval: float = 0.25, stable: int = 2) -> bool:
+    """True once ``check()`` holds ``stable`` polls in a row; False on timeout or if ``proc`` exits.
+
+    Several polls in a row, because a commit and the records it produces are not observed
+    atomically: one lucky read between them must not count as done.
+    """
     deadline = time.monotonic() + timeout
+    streak = 0
     while time.monotonic() < deadline:
-        ends = end_offsets(settings, topics)
-        if consumed(ends, committed_offsets(settings, group, topics)):
+        if proc is not None and proc.poll() is not None:
+            return False
+        streak = streak + 1 if check() else 0
+        if streak >= stable:
             return True
         time.sleep(interval)
     return False
-
 
 def start_offsets_for_time(consumer: KafkaConsumer, tps: list[TopicPartition], ends: dict[TopicPartition, int],
                            timestamp_ms: int) -> dict[TopicPartition, int]:
