@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+import cn2an
+
 Kind = Literal["money", "pct", "pp", "multiple", "plain"]
 Hedge = Literal["about", "over", "under"] | None
 
@@ -117,12 +119,10 @@ def normalise(text: str) -> str:
 
 
 def _cn_replace(match: re.Match[str]) -> str:
-    import cn2an  # imported lazily: only LLM output needs it
-
     percent, run = match.group(1), match.group(2) or match.group(4)
     try:
         number = cn2an.cn2an(run.replace("點", "点").replace("兩", "两").replace("萬", "万").replace("億", "亿"), "smart")
-    except Exception:  # not a number after all ("万一"): leave the text as it is
+    except ValueError:  # not a number after all ("万一"): leave the text as it is
         return match.group(0)
     text = _format(Decimal(str(number)))
     return f"{text}%" if percent else text
