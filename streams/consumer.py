@@ -41,26 +41,27 @@ class ReReadingConsumer(Consumer):
             await self.perform_seek()
             return
         generation = self.app.consumer_generation_id
-        first_fetched = {tp: batch[0].offset for tp, batch in records.items() if batch}
-        last_fetched = {tp: batch[-1].offset for tp, batch in records.items() if batch}
-        next_unyielded = dict(first_fetched)
+        # Per partition, records are yielded in order and only ever skipped as a suffix (a stop
+        # ends the whole batch; an inactive partition is skipped whole), so "not delivered" is
+        # everything after the last yielded offset. Offsets may legitimately jump inside a
+        # batch (compacted changelogs, transaction markers): only the suffix matters.
+        last_yielded: dict[TP, int] = {}
         try:
             for tp, record in self.scheduler.iterate(records):
                 if not self.flow_active or self.app.consumer_generation_id != generation:
                     break
                 if active is not None and tp not in active and tp not in self._buffered_partitions:
-                    continue  # not ours to deliver now; it is re-read below
-                if record.offset != next_unyielded.get(tp):
-                    continue  # after a skipped record of this partition: re-read in order
+                    continue  # not ours to deliver now; re-read below
                 self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
-                next_unyielded[tp] = record.offset + 1
+                last_yielded[tp] = record.offset
                 yield tp, self._to_message(tp, record)
         finally:
-            for tp, offset in next_unyielded.items():
-                if offset <= last_fetched[tp]:
-                    log.info("re-reading %s from offset %d (%d fetched records not delivered)",
-                             tp, offset, last_fetched[tp] - offset + 1)
-                    await self.seek(tp, offset)
+            for tp, batch in records.items():
+                done = last_yielded.get(tp)
+                rest = [r.offset for r in batch if done is None or r.offset > done]
+                if rest:
+                    log.info("re-reading %s from offset %d (%d fetched records not delivered)", tp, rest[0], len(rest))
+                    await self.seek(tp, rest[0])
 
 
 def rereading_transport(consumer_cls: type[Consumer] = ReReadingConsumer) -> type[Transport]:
