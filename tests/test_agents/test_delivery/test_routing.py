@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from agents.delivery.routing import Route, Router
-from schemas.alert import RuleHit
 
 
 def router() -> Router:
