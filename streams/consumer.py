@@ -59,9 +59,22 @@ class ReReadingConsumer(Consumer):
             for tp, batch in records.items():
                 done = last_yielded.get(tp)
                 rest = [r.offset for r in batch if done is None or r.offset > done]
-                if rest:
+                position = self._fetch_position(tp)
+                # Only ever move backwards: a rebalance may already have sought this partition to
+                # its committed offset (earlier than ``rest``); seeking "back" to ``rest`` then
+                # would skip what lies between. A revoked partition has no position: its next
+                # owner starts from the committed offset anyway.
+                if rest and position is not None and position > rest[0]:
                     log.info("re-reading %s from offset %d (%d fetched records not delivered)", tp, rest[0], len(rest))
                     await self.seek(tp, rest[0])
+
+    def _fetch_position(self, tp: TP) -> int | None:
+        """aiokafka's next fetch offset for ``tp``, or None if it has none (not assigned)."""
+        consumer = getattr(self._thread, "_consumer", None)
+        subscription = consumer._subscription.subscription if consumer is not None else None
+        assignment = subscription.assignment if subscription is not None else None
+        state = assignment.state_value(tp) if assignment is not None else None
+        return state.position if state is not None and state.has_valid_position else None
 
 
 def rereading_transport(consumer_cls: type[Consumer] = ReReadingConsumer) -> type[Transport]:

@@ -9,7 +9,7 @@ input is processed. Then compare the alerts sink with the alerts computed offlin
 lost (expected but absent), duplicated lines, unexpected ids, and whether the commit got stuck.
 
 Result on the dev broker (docs/operations.md): with the two fixes it found in place, four
-batches gave 9/10, 6/8, 10/10 and 11/12 exact runs; the others had a few inputs stuck behind a
+batches gave 9/10, 6/8, 10/10, 11/12 and 11/12 exact runs; the others had a few inputs stuck behind a
 commit until the next restart, or one extra alert. Not yet run on Apache Kafka (not here).
 """
 

@@ -26,7 +26,7 @@ class RoundRobin:
                     del iterators[tp]
 
 
-def consumer(records, active=None) -> ReReadingConsumer:
+def consumer(records, active=None, positions=None) -> ReReadingConsumer:
     """A consumer with just the state getmany touches (no broker, no app)."""
     c = object.__new__(ReReadingConsumer)
     never = SimpleNamespace(is_set=lambda: False)  # mode.Service's stop/crash events
@@ -42,8 +42,11 @@ def consumer(records, active=None) -> ReReadingConsumer:
     async def seek(tp, offset):
         c.seeks.append((tp, offset))
 
+    # By default aiokafka's position is past everything fetched (it was all handed to Faust).
+    ends = {tp: batch[-1].offset + 1 for tp, batch in records.items() if batch}
+    where = positions if positions is not None else ends
     c.__dict__.update(_wait_next_records=wait_next, seek=seek, highwater=lambda tp: 0,
-                      _to_message=lambda tp, r: r.offset)
+                      _to_message=lambda tp, r: r.offset, _fetch_position=lambda tp: where.get(tp))
     return c
 
 
@@ -73,3 +76,12 @@ async def test_inactive_partition_is_re_read_not_dropped() -> None:
     c = consumer({A: [record(1), record(2)], B: [record(8), record(9)]}, active={A})
     assert await drain(c) == [(A, 1), (A, 2)]
     assert c.seeks == [(B, 8)]
+
+
+async def test_never_seeks_forward_past_a_rebalance_seek() -> None:
+    # A rebalance already sought A to its committed offset 5, before the undelivered 12; B was
+    # revoked (no position). Seeking A "back" to 12 would skip 5..11.
+    c = consumer({A: [record(10), record(11), record(12)], B: [record(20), record(21)]},
+                 positions={A: 5})
+    assert await drain(c, stop_after=3) == [(A, 10), (B, 20), (A, 11)]
+    assert c.seeks == []
