@@ -108,7 +108,14 @@ def fault_run(settings: Settings, endpoint: LocalEndpoint, alerts: list[Alert], 
                     and set(slack_alert_ids(endpoint)) >= ids
                     and {r["alert"]["alert_id"] for r in read_jsonl(archive)} >= ids)
 
-        done = wait_for(complete, timeout)
+        def settled() -> bool:
+            # A receiver can hold an alert before the worker knows it does (an answer lost or
+            # timed out): that delivery stays 'sending' until its retry confirms it. Done is
+            # when the ledger, not only the receivers, has caught up.
+            states = ledger_states(settings)
+            return len(states) >= 3 * n and all(s["state"] in ("delivered", "dead", "silenced") for s in states.values())
+
+        done = wait_for(lambda: complete() and settled(), timeout, interval=0.5)
         elapsed = time.monotonic() - started
         time.sleep(1.0)  # anything still in flight would show up as a duplicate now
     finally:
