@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,6 +27,7 @@ from agents.llm.facts import period_tokens, quantities_of
 from agents.llm.grounding import check
 from agents.llm.stub import StubLLM
 from agents.llm.writer import LLMConfig, LLMWriter
+from report import emit  # bench/report.py (scripts run from bench/)
 from agents.rules import RuleSet
 from schemas.company import Registry
 from schemas.release import parse_release
@@ -124,11 +124,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     results = asyncio.run(run(args.rounds, args.latency))
-    text = json.dumps(results, indent=2, ensure_ascii=False)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(results, args.out)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
+from report import emit  # bench/report.py (scripts run from bench/)
 from streams.broker import EmbeddedBroker
 from streams.launcher import die_with_parent, start_worker, stop_process
 from streams.offsets import all_committed, committed_offsets, poll_until
@@ -176,11 +177,7 @@ def main() -> None:
         "pipeline_without_files_per_s": round(bare_rate), "without_files_vs_floor": round(bare_rate / floor_rate, 3),
         "pipeline_vs_raw": round(pipe_rate / raw, 4), "floor_vs_raw": round(floor_rate / raw, 4), "alerts": alerts,
     }
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(results, args.out)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,8 @@ class ReReadingConsumer(Consumer):
         finally:
             for tp, batch in records.items():
                 done = last_yielded.get(tp)
+                if not batch or done == batch[-1].offset:
+                    continue  # the usual case: all of it delivered
                 rest = [r.offset for r in batch if done is None or r.offset > done]
                 position = self._fetch_position(tp)
                 # Only ever move backwards: a rebalance may already have sought this partition to

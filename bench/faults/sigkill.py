@@ -26,8 +26,10 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/report.py
 
 from pipeline_helpers import offline_alerts, read_jsonl  # noqa: E402
+from report import emit  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
 from streams.demo import bundled_releases, wait_processed  # noqa: E402
 from streams.launcher import start_worker, stop_process  # noqa: E402
@@ -100,9 +102,7 @@ def main() -> None:
         "duplicate_lines": sum(r["duplicate_lines"] for r in results),
     }
     print(json.dumps(summary))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"summary": summary, "runs": results}, indent=2) + "\n", encoding="utf-8")
+    emit({"summary": summary, "runs": results}, args.out, show=False)
 
 
 if __name__ == "__main__":
