@@ -1,0 +1,179 @@
+"""Story grouping: near-duplicate articles (republications, translations between zh-Hans and
+zh-Hant) become one story, found with MinHash + LSH over character shingles.
+
+Chinese has no spaces, so shingles are character n-grams of the *folded* text (traditional
+already converted to simplified, full-width to half-width, Latin lower-cased): the same story in
+simplified and traditional script hashes to the same shingles. LSH gives candidate stories in
+time proportional to the article's length (no scan over stored stories); candidates are then
+confirmed with their estimated Jaccard similarity, because LSH also returns false positives.
+
+The grouper is an in-memory index. What must survive a restart (story ids, signatures, last
+seen) is exported by :meth:`StoryGrouper.export` and re-loaded with :meth:`restore`; the
+stories table (agents/news/storybook.py) is where it lives. Memory is bounded by a window of
+event time: a story not seen for ``window`` (by ``published_at``) leaves the index.
+
+Usage::
+
+    grouper = StoryGrouper(threshold=0.5)
+    first = grouper.assign("caixin-1", fold(article.text).text, article.published_at)
+    again = grouper.assign("udn-7", fold(other.text).text, other.published_at)
+    again.story_id == first.story_id      # when the texts are near-duplicates
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_NUM_PERM = 128
+DEFAULT_SHINGLE = 3
+DEFAULT_WINDOW = timedelta(days=14)
+# A story is indexed under at most this many member signatures: later members that match are
+# usually further copies, and each signature costs num_perm integers of memory.
+MAX_SIGNATURES = 4
+SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only valid under it
+
+
+def story_id_of(article_id: str) -> str:
+    """Deterministic: a replay of the same articles in the same order gives the same ids."""
+    return "story-" + hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:16]
+
+
+def shingles(folded_text: str, size: int = DEFAULT_SHINGLE) -> set[bytes]:
+    """Character n-grams, whitespace dropped (word gaps are not reliable across outlets)."""
+    text = "".join(folded_text.split())
+    if len(text) <= size:
+        return {text.encode("utf-8")} if text else set()
+    return {text[i:i + size].encode("utf-8") for i in range(len(text) - size + 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAssignment:
+    story_id: str
+    is_new: bool
+    similarity: float  # estimated Jaccard with the matched story (1.0 for a new story: itself)
+
+
+@dataclass(slots=True)
+class _Story:
+    keys: list[str] = field(default_factory=list)  # LSH keys of its indexed signatures
+    last_seen: datetime | None = None
+
+
+class StoryGrouper:
+    """MinHash-LSH index of recent stories; one per worker (rebuilt from the stories table)."""
+
+    def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM,
+                 shingle: int = DEFAULT_SHINGLE, window: timedelta = DEFAULT_WINDOW) -> None:
+        self.threshold = threshold
+        self.num_perm = num_perm
+        self.shingle = shingle
+        self.window = window
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._signatures: dict[str, MinHash] = {}
+        self._stories: dict[str, _Story] = {}
+        self._expiry: list[tuple[datetime, str]] = []  # (last_seen, story) heap; stale entries skipped
+        self._watermark: datetime | None = None  # newest published_at seen
+        # Built once: MinHash derives its permutations from the seed on every construction.
+        self._template = MinHash(num_perm=num_perm)
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def __contains__(self, story_id: str) -> bool:
+        return story_id in self._stories
+
+    # --- grouping ----------------------------------------------------------------------
+    def signature(self, folded_text: str) -> MinHash:
+        sig = MinHash(num_perm=self.num_perm, permutations=self._template.permutations, scheme=SCHEME)
+        sig.update_batch(sorted(shingles(folded_text, self.shingle)))
+        return sig
+
+    def assign(self, article_id: str, folded_text: str, published_at: datetime) -> StoryAssignment:
+        """The story this article belongs to; a new story when nothing similar is indexed."""
+        return self.assign_signature(article_id, self.signature(folded_text), published_at)
+
+    def assign_signature(self, article_id: str, sig: MinHash, published_at: datetime) -> StoryAssignment:
+        self.expire(published_at)
+        best_story, best_similarity = None, 0.0
+        # Sorted so ties break the same way on every run (LSH returns a set).
+        for key in sorted(self._lsh.query(sig)):
+            similarity = float(sig.jaccard(self._signatures[key]))
+            story = key.split("#", 1)[0]
+            if similarity > best_similarity or (similarity == best_similarity and best_story is not None
+                                                and story < best_story):
+                best_story, best_similarity = story, similarity
+        if best_story is not None and best_similarity >= self.threshold:
+            self._add(best_story, sig, published_at, index=best_similarity < 1.0)
+            return StoryAssignment(best_story, False, round(best_similarity, 4))
+        story_id = story_id_of(article_id)
+        self._add(story_id, sig, published_at, index=True)
+        return StoryAssignment(story_id, True, 1.0)
+
+    def _add(self, story_id: str, sig: MinHash, seen: datetime, *, index: bool) -> None:
+        story = self._stories.setdefault(story_id, _Story())
+        if index and len(story.keys) < MAX_SIGNATURES:
+            key = f"{story_id}#{len(story.keys)}"
+            self._lsh.insert(key, sig)
+            self._signatures[key] = sig
+            story.keys.append(key)
+        if story.last_seen is None or seen > story.last_seen:
+            story.last_seen = seen
+            heapq.heappush(self._expiry, (seen, story_id))
+
+    # --- memory bound ------------------------------------------------------------------
+    def expire(self, now: datetime) -> list[str]:
+        """Drop stories last seen more than ``window`` before the newest article; their ids."""
+        if self._watermark is None or now > self._watermark:
+            self._watermark = now
+        cutoff = self._watermark - self.window
+        gone: list[str] = []
+        while self._expiry and self._expiry[0][0] < cutoff:
+            seen, story_id = heapq.heappop(self._expiry)
+            story = self._stories.get(story_id)
+            if story is None or story.last_seen != seen:
+                continue  # superseded entry: the story was seen again later
+            self.forget(story_id)
+            gone.append(story_id)
+        return gone
+
+    def forget(self, story_id: str) -> None:
+        story = self._stories.pop(story_id, None)
+        for key in story.keys if story else ():
+            self._lsh.remove(key)
+            del self._signatures[key]
+
+    # --- state -------------------------------------------------------------------------
+    def export(self, story_id: str) -> dict[str, Any]:
+        """JSON-able index state of one story, for the stories table."""
+        story = self._stories[story_id]
+        return {
+            "signatures": [self._signatures[k].hashvalues.tolist() for k in story.keys],
+            "last_seen": story.last_seen.isoformat() if story.last_seen else None,
+        }
+
+    def restore(self, story_id: str, state: dict[str, Any]) -> None:
+        """Re-index a story from :meth:`export` output (after a restart or rebalance)."""
+        self.forget(story_id)
+        seen = datetime.fromisoformat(state["last_seen"])
+        story = self._stories[story_id] = _Story()
+        for values in state["signatures"][:MAX_SIGNATURES]:
+            if len(values) != self.num_perm:
+                raise ValueError(f"story {story_id}: signature has {len(values)} values, the index uses {self.num_perm}")
+            sig = MinHash(num_perm=self.num_perm, hashvalues=np.asarray(values, dtype=np.uint32),
+                          permutations=self._template.permutations, scheme=SCHEME)
+            key = f"{story_id}#{len(story.keys)}"
+            self._lsh.insert(key, sig)
+            self._signatures[key] = sig
+            story.keys.append(key)
+        story.last_seen = seen
+        heapq.heappush(self._expiry, (seen, story_id))
+        if self._watermark is None or seen > self._watermark:
+            self._watermark = seen
