@@ -13,9 +13,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.delta import DeltaRecord
+from schemas.news_alert import NewsBlock, PlanProgress
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+
+
+def _absent(value: object) -> bool:
+    # Release alerts serialise exactly as before the news fields existed (receivers, hashes).
+    return value is None
 
 
 class RuleHit(BaseModel):
@@ -50,9 +56,10 @@ class Alert(BaseModel):
     fiscal_period: str
     period_end: date
     release_id: str
-    trigger: Literal["release", "revision", "recompute"]
+    # "news": a story's facts (see `news`); "plan": a spending plan's pace (see `plan`).
+    trigger: Literal["release", "revision", "recompute", "news", "plan"]
     revises: str | None = Field(default=None, description="alert_id of the alert this one revises")
-    facts: list[DeltaRecord]
+    facts: list[DeltaRecord] = Field(description="Release deltas; empty for news and plan alerts")
     hits: list[RuleHit]
     title_zh: str
     title_en: str
@@ -61,3 +68,5 @@ class Alert(BaseModel):
     generated_by: str
     source_url: str | None
     created_at: datetime = Field(description="Event time: the release's published_at (deterministic on replay)")
+    news: NewsBlock | None = Field(default=None, exclude_if=_absent, description="trigger news: story, sources, news facts, cross-checks")
+    plan: PlanProgress | None = Field(default=None, exclude_if=_absent, description="trigger plan (or a news plan fact): pace of a spending plan")

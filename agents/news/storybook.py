@@ -1,0 +1,135 @@
+"""The stories table: each story's sources, facts and index state, keyed by story id.
+
+In the worker the store is a changelogged Faust table written from the news-analyse agent
+(so a story lives in the partition of its subject company, where its republications arrive);
+in tests it is a dict. The in-memory :class:`StoryGrouper` is derived state: after a restart or
+rebalance :meth:`StoryBook.rebuild` re-indexes it from the table. A record::
+
+    {"story_id": "story-…", "company": "BABA", "first_article_id": "…",
+     "members": [{"article_id", "outlet", "url", "published_at", "language"}, …],
+     "facts": [<NewsFact JSON>, …],           # union over members, first wording kept
+     "index": {"signatures": [[…]], "last_seen": "…"},
+     "alert_ids": ["…"], "alerted_outlets": 1}
+
+Usage::
+
+    book = StoryBook(table, StoryGrouper())
+    update = book.add(reading, folded.text)
+    update.new_facts, update.new_source
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from agents.news.stories import StoryGrouper
+from schemas.news import ArticleReading, NewsFact
+from schemas.news_alert import NewsSource
+
+Record = dict[str, Any]
+
+
+def fact_key(fact: NewsFact) -> str:
+    """What makes two facts the same news: series, measure, period and value (not the wording)."""
+    period = fact.fiscal_period or (fact.period_end.isoformat() if fact.period_end else "")
+    return "|".join([
+        fact.company or "", fact.segment or "", fact.metric or "", fact.measure, period,
+        format(fact.value.normalize(), "f"), fact.currency or "", fact.bound or "",
+        "" if fact.plan_years is None else format(fact.plan_years.normalize(), "f"),
+    ])
+
+
+def subject_company(reading: ArticleReading) -> str | None:
+    """The company the article is about: a subject mention, most mentions first (then id)."""
+    subjects = sorted((m for m in reading.mentions if m.role == "subject"), key=lambda m: (-m.count, m.company))
+    if subjects:
+        return subjects[0].company
+    facts = sorted({f.company for f in reading.facts if f.company})
+    return facts[0] if facts else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryUpdate:
+    story_id: str
+    is_new: bool
+    similarity: float
+    new_source: bool  # False for a redelivery of an article already in the story
+    new_facts: tuple[NewsFact, ...]
+    record: Record
+
+    @property
+    def sources(self) -> list[NewsSource]:
+        return sources_of(self.record)
+
+    @property
+    def facts(self) -> list[NewsFact]:
+        return facts_of(self.record)
+
+    @property
+    def outlets(self) -> int:
+        return len({m["outlet"] for m in self.record["members"]})
+
+
+def sources_of(record: Record) -> list[NewsSource]:
+    return [NewsSource.model_validate(m) for m in record["members"]]
+
+
+def facts_of(record: Record) -> list[NewsFact]:
+    return [NewsFact.model_validate(f) for f in record["facts"]]
+
+
+class StoryBook:
+    """Stories in a mutable mapping, with the grouper index kept in step."""
+
+    def __init__(self, store: MutableMapping[str, Any], grouper: StoryGrouper) -> None:
+        self.store = store
+        self.grouper = grouper
+
+    def rebuild(self) -> int:
+        """Re-index every story in the store (after recovery); how many were indexed."""
+        self.grouper = StoryGrouper(threshold=self.grouper.threshold, num_perm=self.grouper.num_perm,
+                                    shingle=self.grouper.shingle, window=self.grouper.window)
+        count = 0
+        for story_id, record in list(self.store.items()):
+            if record and record.get("index"):
+                self.grouper.restore(story_id, record["index"])
+                count += 1
+        return count
+
+    def add(self, reading: ArticleReading, folded_text: str) -> StoryUpdate:
+        for gone in self.grouper.expire(reading.published_at):
+            self.store.pop(gone, None)
+        assignment = self.grouper.assign(reading.article_id, folded_text, reading.published_at)
+        stored = self.store.get(assignment.story_id)
+        record: Record = dict(stored) if stored else {
+            "story_id": assignment.story_id, "company": subject_company(reading),
+            "first_article_id": reading.article_id, "members": [], "facts": [], "alert_ids": [],
+            "alerted_outlets": 0,
+        }
+        new_source = all(m["article_id"] != reading.article_id for m in record["members"])
+        if new_source:
+            member = NewsSource(article_id=reading.article_id, outlet=reading.source, url=reading.url,
+                                published_at=reading.published_at, language=reading.language)
+            record["members"] = [*record["members"], member.model_dump(mode="json")]
+        known = {fact_key(NewsFact.model_validate(f)) for f in record["facts"]}
+        new_facts: list[NewsFact] = []
+        for fact in reading.facts:
+            key = fact_key(fact)
+            if key not in known:
+                known.add(key)
+                new_facts.append(fact)
+        record["facts"] = [*record["facts"], *(f.model_dump(mode="json") for f in new_facts)]
+        record["index"] = self.grouper.export(assignment.story_id)
+        # Re-assigned, never mutated in place: a Faust table only changelogs assignments.
+        self.store[assignment.story_id] = record
+        return StoryUpdate(assignment.story_id, assignment.is_new, assignment.similarity, new_source,
+                           tuple(new_facts), record)
+
+    def remember_alert(self, story_id: str, alert_id: str, outlets: int) -> None:
+        record = dict(self.store[story_id])
+        if alert_id not in record["alert_ids"]:
+            record["alert_ids"] = [*record["alert_ids"], alert_id]
+        record["alerted_outlets"] = max(outlets, record.get("alerted_outlets", 0))
+        self.store[story_id] = record
