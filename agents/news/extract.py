@@ -1,0 +1,286 @@
+"""Facts out of one article's folded text, by rules: figure + metric + company + segment + period.
+
+Each quantity (see :mod:`agents.news.quantities`) becomes a fact when a metric word governs
+it in the same sentence (nearest before it, or right after it: "$24bn in capex"), or when it
+is growth of a named cloud business ("阿里云增长34%"). Company, segment and period are read
+from the same sentence, nearest first; a sentence that names none inherits them from the
+sentences before (news writes "该季度", "its cloud unit" and means the one just named).
+
+Usage::
+
+    extractor = FactExtractor(registry)
+    facts = extractor.extract(article, folded, tagged)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from agents.news.lexicon import (
+    BLOCK_WORDS,
+    CLOUD_WORDS,
+    GROUP_WORDS,
+    GROWTH_WORDS,
+    MARGIN_WORDS,
+    METRIC_WORDS,
+    PLAN_WORDS,
+    QOQ_WORDS,
+    YOY_WORDS,
+    compile_terms,
+)
+from agents.news.normalise import Folded
+from agents.news.periods import (
+    NO_PERIOD,
+    PeriodMention,
+    ResolvedPeriod,
+    find_periods,
+    resolve,
+)
+from agents.news.quantities import Quantity, find_quantities
+from agents.news.tagging import Tagged
+from schemas.article import Article
+from schemas.company import Company, Registry
+from schemas.news import Evidence, NewsFact
+
+_SENTENCE_END = re.compile(r"[。!?;！？；]|\.(?=\s|$)|\n")
+_METRICS = compile_terms(METRIC_WORDS)
+_CLOUD = compile_terms(CLOUD_WORDS)
+_GROUP = compile_terms(GROUP_WORDS)
+_BLOCK = compile_terms(BLOCK_WORDS)
+_HORIZON = re.compile(r"(?:未来|今后|接下来的?)(?P<zh>\d+)年|(?P<zh2>\d+)年内|over the (?:next|coming) (?P<en>\w+) years")
+_EN_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
+_FIGURE_GAP = 30  # characters a metric word may sit before its figure
+_FIGURE_AFTER = 12  # ... or after it ("$24bn in capital expenditures")
+# What may sit between a period and its figure: "上季度的26%", "26% in the previous quarter".
+_BEFORE_GAP = re.compile(r"\s?(?:的|为|是|达|录得|仅|只有)?\s?(?:约|超过|近)?\s?")
+_AFTER_GAP = re.compile(r"\s?(?:in|during|for|at)?\s?(?:the\s)?")
+_ALWAYS_GROUP = frozenset({"capex", "free_cash_flow", "ai_investment"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    start: int
+    end: int
+
+
+class FactExtractor:
+    """Rule-based extraction; build once per registry (patterns are compiled once)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
+    def extract(self, article: Article, folded: Folded, tagged: Tagged) -> tuple[NewsFact, ...]:
+        text = folded.text
+        periods = find_periods(text)
+        period_spans = [(p.start, p.end) for p in periods]
+        quantities = [
+            q for q in find_quantities(text)
+            if not any(s <= q.start < e for s, e in period_spans)
+        ]
+        if not quantities:
+            return ()
+        default_company = self._default_company(tagged)
+        anchor_by_company: dict[str, date | None] = {}
+        facts: dict[tuple[object, ...], NewsFact] = {}
+        for quantity in quantities:
+            sentence = _sentence_of(text, quantity.start)
+            fact = self._fact(article, folded, tagged, periods, quantity, sentence, default_company,
+                              anchor_by_company)
+            if fact is not None:
+                key = (fact.company, fact.segment, fact.metric, fact.measure, fact.value, fact.fiscal_period)
+                facts.setdefault(key, fact)
+        return tuple(facts.values())
+
+    def _default_company(self, tagged: Tagged) -> str | None:
+        subjects = tagged.subjects
+        return subjects[0] if subjects else (tagged.mentions[0].company if tagged.mentions else None)
+
+    def _fact(
+        self, article: Article, folded: Folded, tagged: Tagged, periods: list[PeriodMention],
+        quantity: Quantity, sentence: _Sentence, default_company: str | None,
+        anchors: dict[str, date | None],
+    ) -> NewsFact | None:
+        text = folded.text
+        before = text[sentence.start : quantity.start]
+        metric_match = _nearest_metric(text, sentence, quantity)
+        plan = _plan(text, sentence, quantity)
+        if quantity.kind == "amount" and plan is not None:
+            metric = "capex" if metric_match and METRIC_WORDS[metric_match.group()] == "capex" else "ai_investment"
+            measure = "plan_total"
+        elif metric_match is not None:
+            metric = METRIC_WORDS[metric_match.group()]
+            measure = _measure(text, quantity, metric_match.start(), sentence)
+        elif quantity.kind != "amount" and _CLOUD.search(before) and _has(before, GROWTH_WORDS):
+            metric, measure = "revenue", _measure(text, quantity, sentence.start, sentence)
+        else:
+            return None
+        if measure is None:
+            return None
+        window_start = metric_match.start() if metric_match and metric_match.start() < quantity.start else quantity.start
+        if _BLOCK.search(text[min(window_start, quantity.start) : quantity.start]) or _BLOCK.search(
+            text[quantity.end : quantity.end + 4]
+        ):
+            return None
+        company_id, company_explicit = self._company(tagged, sentence, quantity, default_company)
+        if company_id is None:
+            return None
+        company = self._registry.get(company_id)
+        segment = "group" if metric in _ALWAYS_GROUP else _segment(text, sentence, quantity, tagged, company_id)
+        resolved = self._period(text, periods, sentence, quantity, company, article, anchors)
+        if measure == "plan_total":
+            resolved = NO_PERIOD
+        value = quantity.value
+        currency = quantity.currency if quantity.kind == "amount" else None
+        if quantity.kind == "amount" and currency is None:
+            currency = company.currency
+        plan_years, plan_start, note = None, None, resolved.note
+        if measure == "plan_total" and plan is not None:
+            plan_years = Decimal(plan)
+            plan_start = article.published_at.date()
+            note = "plan start not stated: implied by the article date"
+        start = min(window_start, quantity.start)
+        if measure == "plan_total":
+            horizon = _HORIZON.search(text, sentence.start, quantity.start)
+            start = min(start, horizon.start()) if horizon else start
+        original_start, original_end = folded.original_span(start, quantity.end)
+        evidence_text = article.text[original_start:original_end]
+        confidence = 0.55 + 0.15 * bool(metric_match) + 0.1 * company_explicit + 0.1 * (
+            resolved.status == "resolved") + 0.1 * (quantity.kind != "amount" or quantity.currency is not None)
+        fact_key = "|".join(str(x) for x in (article.article_id, company_id, segment, metric, measure, value,
+                                             resolved.fiscal_period, original_start))
+        return NewsFact(
+            fact_id=hashlib.sha1(fact_key.encode()).hexdigest()[:16],
+            company=company_id, segment=segment, metric=metric, measure=measure, value=value, currency=currency,
+            approx=quantity.approx, bound=quantity.bound, period_end=resolved.period_end,
+            fiscal_period=resolved.fiscal_period, period_status=resolved.status, period_note=note,
+            plan_years=plan_years, plan_start=plan_start,
+            evidence=Evidence(start=original_start, end=original_end, text=evidence_text),
+            confidence=round(min(confidence, 1.0), 2),
+        )
+
+    @staticmethod
+    def _company(
+        tagged: Tagged, sentence: _Sentence, quantity: Quantity, default: str | None
+    ) -> tuple[str | None, bool]:
+        in_sentence = [h for h in tagged.hits if sentence.start <= h.start < quantity.start]
+        if in_sentence:
+            return in_sentence[-1].company, True
+        earlier = [h for h in tagged.hits if h.start < sentence.start]
+        if earlier:
+            return earlier[-1].company, False
+        return default, False
+
+    def _period(
+        self, folded_text: str, periods: list[PeriodMention], sentence: _Sentence, quantity: Quantity,
+        company: Company, article: Article, anchors: dict[str, date | None],
+    ) -> ResolvedPeriod:
+        if company.id not in anchors:
+            anchors[company.id] = _anchor(periods, company, article)
+        anchor = anchors[company.id]
+        chosen = _adjacent_period(folded_text, periods, quantity)
+        if chosen is None:
+            in_sentence = [p for p in periods if sentence.start <= p.start < sentence.end and not p.comparison]
+            before = [p for p in in_sentence if p.start < quantity.start]
+            chosen = before[-1] if before else (in_sentence[0] if in_sentence else None)
+        if chosen is None:
+            earlier = [p for p in periods if p.end <= sentence.start and not p.comparison]
+            chosen = earlier[-1] if earlier else None
+        if chosen is None:
+            return NO_PERIOD
+        return resolve(chosen, company, published_at=article.published_at, anchor=anchor)
+
+
+def _sentence_of(text: str, position: int) -> _Sentence:
+    start = 0
+    for match in _SENTENCE_END.finditer(text, 0, position):
+        start = match.end()
+    end_match = _SENTENCE_END.search(text, position)
+    return _Sentence(start, end_match.start() if end_match else len(text))
+
+
+def _nearest_metric(text: str, sentence: _Sentence, quantity: Quantity) -> re.Match[str] | None:
+    lo = max(sentence.start, quantity.start - _FIGURE_GAP)
+    before = list(_METRICS.finditer(text, lo, quantity.start))
+    if before:
+        return before[-1]
+    after = _METRICS.search(text, quantity.end, min(sentence.end, quantity.end + _FIGURE_AFTER))
+    return after
+
+
+def _measure(text: str, quantity: Quantity, metric_start: int, sentence: _Sentence) -> str | None:
+    if quantity.kind == "amount":
+        return "value"
+    lo = min(metric_start, quantity.start)
+    window = text[lo : quantity.start]
+    after = text[quantity.end : min(sentence.end, quantity.end + 14)]
+    if quantity.kind == "points":
+        return None if _has(window, MARGIN_WORDS) else "yoy_change_pp"
+    if _has(window, MARGIN_WORDS) or _has(after[:8], MARGIN_WORDS):
+        return "margin_pct"
+    if _has(window, QOQ_WORDS) or _has(after, QOQ_WORDS):
+        return "qoq_pct"
+    if _has(window, YOY_WORDS) or _has(after, YOY_WORDS) or _has(window, GROWTH_WORDS) or _has(after, GROWTH_WORDS):
+        return "yoy_pct"
+    return None
+
+
+def _plan(text: str, sentence: _Sentence, quantity: Quantity) -> int | None:
+    """The plan horizon in years when the figure is a spending plan, else None."""
+    clause = text[sentence.start : sentence.end]
+    if not _has(clause, PLAN_WORDS):
+        return None
+    horizon = _HORIZON.search(clause)
+    if horizon is None:
+        return None
+    years = horizon.group("zh") or horizon.group("zh2") or horizon.group("en")
+    return int(years) if years.isdigit() else _EN_COUNT.get(years)
+
+
+def _segment(text: str, sentence: _Sentence, quantity: Quantity, tagged: Tagged, company_id: str) -> str:
+    """The nearest segment word before the figure in its sentence; a company name means group."""
+    candidates: list[tuple[int, str]] = []
+    for match in _CLOUD.finditer(text, sentence.start, quantity.start):
+        candidates.append((match.start(), "cloud"))
+    cloud_spans = [(m.start(), m.end()) for m in _CLOUD.finditer(text, sentence.start, quantity.start)]
+    for match in _GROUP.finditer(text, sentence.start, quantity.start):
+        # 集团 inside 云智能集团 names the cloud unit, not the group.
+        if not any(s <= match.start() < e for s, e in cloud_spans):
+            candidates.append((match.start(), "group"))
+    for hit in tagged.hits:
+        inside = sentence.start <= hit.start < quantity.start
+        if inside and not any(s == hit.start for s, _ in candidates) and not _CLOUD.fullmatch(text[hit.start : hit.end]):
+            candidates.append((hit.start, "group"))
+    if candidates:
+        return max(candidates)[1]
+    earlier = list(_CLOUD.finditer(text, max(0, sentence.start - 200), sentence.start))
+    return "cloud" if earlier else "group"
+
+
+def _adjacent_period(text: str, periods: list[PeriodMention], quantity: Quantity) -> PeriodMention | None:
+    """A period written right before ("上季度的26%") or after ("26% in the previous quarter")."""
+    for period in periods:
+        gap_before = text[period.end : quantity.start] if period.end <= quantity.start else None
+        if gap_before is not None and _BEFORE_GAP.fullmatch(gap_before):
+            return period
+        gap_after = text[quantity.end : period.start] if quantity.end <= period.start else None
+        if gap_after is not None and not period.comparison and _AFTER_GAP.fullmatch(gap_after):
+            return period
+    return None
+
+
+def _anchor(periods: list[PeriodMention], company: Company, article: Article) -> date | None:
+    """The article's own period: its first explicit, resolvable period expression."""
+    for period in periods:
+        if period.kind in ("fiscal", "calendar", "end_date", "fiscal_q") and not period.comparison:
+            resolved = resolve(period, company, published_at=article.published_at, anchor=None)
+            if resolved.period_end is not None:
+                return resolved.period_end
+    return None
+
+
+def _has(window: str, words: tuple[str, ...]) -> bool:
+    return any(word in window for word in words)

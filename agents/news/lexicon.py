@@ -1,0 +1,58 @@
+"""The words the news readers look for, in folded form (simplified, half-width, lower case).
+
+Kept in one place so tagging, relevance and extraction agree on what "cloud" or "capex" means.
+Latin entries are matched on word boundaries; Chinese entries anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+#: Metric words -> NewsMetric. Longest match wins, so 经调整ebita利润率 is margin context of
+#: adjusted_ebita and 营收 is revenue.
+METRIC_WORDS: dict[str, str] = {
+    "收入": "revenue", "营收": "revenue", "营业收入": "revenue", "营业额": "revenue", "销售额": "revenue",
+    "revenue": "revenue", "revenues": "revenue", "sales": "revenue", "net sales": "revenue",
+    "资本支出": "capex", "资本开支": "capex", "资本性支出": "capex", "capex": "capex",
+    "capital expenditure": "capex", "capital expenditures": "capex", "capital spending": "capex",
+    "经调整ebita": "adjusted_ebita", "调整后ebita": "adjusted_ebita", "adjusted ebita": "adjusted_ebita",
+    "ebita": "adjusted_ebita",
+    "经营利润": "operating_income", "营业利润": "operating_income", "operating income": "operating_income",
+    "operating profit": "operating_income",
+    "自由现金流": "free_cash_flow", "free cash flow": "free_cash_flow", "fcf": "free_cash_flow",
+}
+
+#: Words that start a plan statement (an amount to be spent over a horizon).
+PLAN_WORDS = ("未来", "投入", "投资", "计划", "over the next", "plans to", "will invest", "will spend", "pledged")
+
+#: Words that make a percentage a margin rather than growth.
+MARGIN_WORDS = ("利润率", "margin", "率为", "率达")
+YOY_WORDS = ("同比", "按年", "年增", "yoy", "year-over-year", "year over year", "year-on-year", "from a year",
+             "from the year", "a year earlier", "a year ago")
+QOQ_WORDS = ("环比", "按季", "qoq", "quarter-over-quarter", "quarter over quarter", "quarter-on-quarter",
+             "sequential", "from the previous quarter", "from the prior quarter")
+GROWTH_WORDS = ("增长", "增加", "上升", "上涨", "提升", "增速", "下降", "下滑", "减少", "grew", "grow", "growth", "rose",
+                "rise", "up", "increase", "increased", "jumped", "climbed", "fell", "declined", "down", "accelerat")
+#: A percentage next to these is about the share price or another non-metric quantity.
+BLOCK_WORDS = ("股价", "股份", "股票", "港股", "美股", "市值", "收盘", "每股", "share price", "shares", "stock",
+               "market share", "市场份额", "份额", "占比", "渗透率", "客户", "用户", "customers", "users",
+               "成交额", "gmv", "订单", "orders")
+#: Words that attach a figure to the cloud segment when they sit before it in the clause.
+CLOUD_WORDS = ("云智能集团", "阿里云智能", "阿里云", "云智能", "云业务", "云计算业务", "云服务", "云计算", "aws",
+               "amazon web services", "亚马逊云科技", "亚马逊云", "google cloud", "gcp", "谷歌云", "azure",
+               "intelligent cloud", "智能云", "微软智能云", "腾讯云", "tencent cloud", "oci", "alibaba cloud",
+               "cloud intelligence", "cloud unit", "cloud division", "cloud business", "cloud segment", "cloud revenue",
+               "金融科技及企业服务", "fintech and business services")
+GROUP_WORDS = ("集团", "整体", "总收入", "总营收", "group", "total revenue", "company-wide", "overall")
+
+
+def compile_terms(terms: Iterable[str]) -> re.Pattern[str]:
+    """One alternation, longest first, with word boundaries around Latin terms."""
+    parts = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        escaped = re.escape(term)
+        if term.isascii() and term[:1].isalnum():
+            escaped = rf"(?<![a-z0-9]){escaped}" + (r"(?![a-z0-9])" if term[-1:].isalnum() else "")
+        parts.append(escaped)
+    return re.compile("|".join(parts))
