@@ -11,6 +11,7 @@ Nothing below the CLI reads the environment; every component takes what it needs
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=3.0, gt=0)
     rebalance_timeout: float = Field(default=60.0, gt=0)
     fetch_max_wait_ms: int = Field(default=100, ge=1)
+    # Throughput tuning (docs/benchmarks.md, "what we tried"). Defaults are safe on real Kafka:
+    # none of them changes when an offset is committed, only how records are batched.
+    # Faust's default linger is 0: each send becomes its own produce request as soon as the
+    # sender wakes, and request building was ~20% of worker CPU at ~9 sends per release.
+    producer_linger_ms: float = Field(default=5.0, ge=0)
+    producer_max_batch_size: int = Field(default=256 * 1024, ge=1024)
+    max_poll_records: int | None = Field(default=None, ge=1, description="Records per fetch call; None = client default")
+    stream_buffer_maxsize: int = Field(default=4096, ge=1, description="Prefetched events per agent (Faust back pressure)")
 
     # --- State -------------------------------------------------------------------------
     store: Literal["memory", "rocksdb"] = "memory"
@@ -65,6 +74,17 @@ class Settings(BaseSettings):
     registry_file: Path | None = None  # extra/override companies, merged over the bundled one
     rules_file: Path | None = None  # thresholds; bundled defaults when absent
     max_payload_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # --- News (docs/news.md) ------------------------------------------------------------
+    news_enabled: bool = True  # the news agents run when true (topic news.articles)
+    news_min_relevance: float | None = Field(default=None, ge=0, le=1, description="None: the reader's default")
+    news_story_threshold: float = Field(default=0.5, gt=0, le=1, description="Estimated Jaccard to join a story")
+    news_story_window_days: int = Field(default=14, ge=1, description="Stories not seen for this long leave the index")
+    news_num_perm: int = Field(default=128, ge=16, description="MinHash permutations (changing it re-keys stored stories)")
+    news_corroboration_outlets: int = Field(default=3, ge=2, description="Re-alert a story once this many outlets carry it")
+    news_llm_extract: bool = False  # also ask the configured LLM for facts (agents/news/llm_extract.py)
+    plans_file: Path | None = None  # spending plans (TOML); bundled defaults when absent
+    plan_pace_margin_pct: Decimal = Field(default=Decimal(15), gt=0, description="Alert when cumulative capex departs from a plan's pace by more")
 
     # --- Replay (set by `cloudpulse replay` for its worker; empty in normal service) ------
     replay_since: datetime | None = None
