@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import localcontext, Decimal, InvalidOperation
+from decimal import DecimalException, localcontext, Decimal, InvalidOperation
 
 # Longest tokens first: the scanner takes the first that matches.
 SCALE_WORDS: dict[str, Decimal] = {
@@ -74,6 +74,7 @@ CURRENCY_WORDS: dict[str, str] = {
 }
 KNOWN_CURRENCIES = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP"})
 
+MIN_AMOUNT = Decimal("0.01")  # the smallest non-zero figure: a cent, fen or sen
 _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
 
 
@@ -168,9 +169,15 @@ def _finish(number: Decimal, factor: Decimal, currency: str | None) -> Amount:
     # Exact arithmetic: the default 28-digit context would round a long printed figure.
     with localcontext() as ctx:
         ctx.prec = 80
-        value = number * factor
+        try:
+            value = number * factor
+        except DecimalException:  # 1e999999999 overflows the context: out of range, not a crash
+            raise AmountError(f"value {number} x {factor} is out of range for a company figure") from None
         if abs(value) > Decimal("1e15"):  # a quadrillion in any currency (KRW, JPY included) is a typo
             raise AmountError(f"value {number} x {factor} is out of range for a company figure")
+        if value and abs(value) < MIN_AMOUNT:
+            # Not a company figure, and ratios against it (QoQ of 1e-60) overflow every later rounding.
+            raise AmountError(f"value {number} x {factor} is below {MIN_AMOUNT} of a currency unit")
         exponent = number.as_tuple().exponent
         step = Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
         return Amount(value=plain(value), currency=currency, quantum=plain(step * factor))

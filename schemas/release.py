@@ -57,6 +57,18 @@ class MetricLine(BaseModel):
             raise ValueError("must be a number or a string, not true/false")
         return value
 
+    @field_validator("value", "scale", mode="after")
+    @classmethod
+    def _positional(cls, value: object) -> object:
+        # A JSON number such as 1e3 reads as Decimal("1E+3"), which pydantic (and so the
+        # ingest agent) forwards as the text "1E+3", text the amount grammar does not read:
+        # the next hop would refuse what ingest accepted. Keep such a number as positional text.
+        if isinstance(value, Decimal) and value.is_finite() and "E" in str(value):
+            if abs(value.adjusted()) > 60:
+                raise ValueError(f"{value} is out of range for a company figure")
+            return format(value, "f")
+        return value
+
 
 class Comparative(MetricLine):
     """A prior-period figure as printed (possibly restated) in this release."""

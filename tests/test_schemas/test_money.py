@@ -316,3 +316,23 @@ def test_magnitude_limit_applies_to_the_product() -> None:
     assert parse_amount("300万亿", currency="JPY").value == Decimal("3E14")
     with pytest.raises(AmountError, match="out of range"):
         parse_amount("999999万亿")
+
+
+@pytest.mark.parametrize("raw", [D("1e999999999"), D("-1E+999999"), "1" + "0" * 60])
+def test_overflowing_values_are_out_of_range_not_a_crash(raw) -> None:
+    # Found by the fuzz suite (tests/test_faults): decimal.Overflow escaped as an internal error.
+    with pytest.raises(AmountError, match="out of range"):
+        parse_amount(raw, scale="亿")
+
+
+@pytest.mark.parametrize("raw", [D("1E-400"), "0." + "0" * 40 + "1", D("0.001")])
+def test_sub_cent_values_are_refused(raw) -> None:
+    # Found by the fuzz suite: a QoQ ratio against 1e-394 broke the delta engine's rounding.
+    with pytest.raises(AmountError, match="below 0.01"):
+        parse_amount(raw)
+
+
+def test_zero_and_a_cent_are_read() -> None:
+    assert parse_amount(0).value == 0
+    assert parse_amount("0.01").value == D("0.01")
+    assert parse_amount("0.001", scale="million").value == 1000

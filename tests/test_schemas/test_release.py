@@ -9,7 +9,7 @@ import pytest
 
 from schemas.company import Registry
 from schemas.errors import InvalidInput
-from schemas.release import EarningsRelease, Observation, parse_release
+from schemas.release import EarningsRelease, Observation, normalise, parse_release
 
 D = Decimal
 MAX = 256 * 1024
@@ -445,3 +445,22 @@ def test_overlong_integer_is_invalid_json(registry, number):
 def test_integer_at_the_digit_limit_is_read(registry):
     exc = refusal(registry, b'{"schema_version": ' + b"1" * 4300 + b"}")
     assert exc.kind == "schema"  # decoded; refused by the contract, not the JSON reader
+
+
+@pytest.mark.parametrize("number", ["1E+3", "12e2", "3.3006e4", "1e-2"])
+def test_exponent_numbers_survive_the_ingest_hop(registry, number):
+    # Found by the fuzz suite (tests/test_faults): ingest accepted 1E+3, then the analysis
+    # agent refused the forwarded text "1E+3" as an unreadable amount.
+    metric = {"segment": "cloud", "metric": "revenue", "value": "NUMBER", "scale": "million"}
+    raw = encode(doc(metrics=[metric], comparatives=[])).replace(b'"NUMBER"', number.encode())
+    first = parse(registry, raw)
+    forwarded = first.raw.model_dump_json().encode()
+    again = normalise(EarningsRelease.model_validate_json(forwarded), registry)
+    assert again.observations == first.observations
+    assert first.observations[0].value == D(number) * 1_000_000
+
+
+def test_exponent_numbers_out_of_range_are_refused(registry):
+    metric = {"segment": "cloud", "metric": "revenue", "value": "NUMBER"}
+    raw = encode(doc(metrics=[metric], comparatives=[])).replace(b'"NUMBER"', b"1e999999999")
+    assert refusal(registry, raw).kind == "schema"
