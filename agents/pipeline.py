@@ -37,6 +37,7 @@ from agents.deltas import DeltaEngine
 from agents.ingest import IngestStage, Source, dead_letter, internal_error
 from agents.rules import RuleSet
 from agents.llm.writer import LLMWriter
+from agents.outputs import analyse_once
 from agents.sinks import JsonlSink
 from schemas.alert import Alert
 from schemas.company import Registry
@@ -188,7 +189,8 @@ async def analyse_event(pipe: Pipeline, event: Any) -> None:
     raw = event.value or b""
     try:
         release = normalise(EarningsRelease.model_validate_json(raw), pipe.registry)
-        result = await pipe.analysis.process(release, pipe.table)
+        # Recorded outputs: a release analysed again (at-least-once) re-emits its first outputs.
+        result = await analyse_once(pipe.analysis, release, raw, pipe.table)
     except Exception as exc:  # dead-letter, never crash: the agent must keep consuming
         log.exception("analysis failed on %s[%d]@%d", source.topic, source.partition, source.offset)
         reason = exc if isinstance(exc, InvalidInput) else internal_error(exc)

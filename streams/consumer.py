@@ -14,6 +14,22 @@ applies on every broker.
 partition whose fetched records were not all yielded back to the first one not yielded, so
 they are fetched and processed again (at-least-once, as everywhere else).
 
+Second gap, same family: Faust's read offset running ahead of a seek. ``Consumer._drain_messages``
+drops every fetched record below its per-partition ``_read_offset`` (``DROPPED MESSAGE ROFF``,
+a dev-level log line) and sets ``_read_offset`` to each record's offset *after* the callback
+for it returns. A seek sets ``_read_offset`` to its target, but nothing stops the batch that
+was fetched before the seek: when recovery finishes, ``perform_seek`` (seek to committed)
+runs while the fetcher is still delivering records it fetched earlier, so the last of those
+records sets ``_read_offset`` past the seek target. The re-fetch from the target is then
+dropped record by record. Those records were delivered once, but their acks may be gone
+(the committed offset ``perform_seek`` re-read can be older than acks Faust already folded
+into a commit), and the next commit waits forever for offsets that no longer arrive: inputs
+stuck behind a commit until the next restart, with no gap logged. Seen with Faust's debug
+output in ``bench/faults/sigkill.py`` runs. So after every batch, a read offset ahead of
+aiokafka's fetch position is pulled back to that position: whatever is fetched next is
+delivered (at worst a second time), never dropped. Normally the read offset is the last
+delivered offset, one below the position, and nothing changes.
+
 Usage::
 
     transport = rereading_transport()(app.conf.broker_consumer, app)
@@ -56,19 +72,37 @@ class ReReadingConsumer(Consumer):
                 last_yielded[tp] = record.offset
                 yield tp, self._to_message(tp, record)
         finally:
+            # Runs after Faust's drain loop has set the read offset of the last record yielded:
+            # the generator only resumes once the loop body for that record is done.
             for tp, batch in records.items():
                 done = last_yielded.get(tp)
-                if not batch or done == batch[-1].offset:
-                    continue  # the usual case: all of it delivered
-                rest = [r.offset for r in batch if done is None or r.offset > done]
                 position = self._fetch_position(tp)
-                # Only ever move backwards: a rebalance may already have sought this partition to
-                # its committed offset (earlier than ``rest``); seeking "back" to ``rest`` then
-                # would skip what lies between. A revoked partition has no position: its next
-                # owner starts from the committed offset anyway.
-                if rest and position is not None and position > rest[0]:
-                    log.info("re-reading %s from offset %d (%d fetched records not delivered)", tp, rest[0], len(rest))
-                    await self.seek(tp, rest[0])
+                if batch and done != batch[-1].offset:
+                    position = await self._re_read(tp, batch, done, position)
+                self._keep_read_offset_behind(tp, position)
+
+    async def _re_read(self, tp: TP, batch: list[Any], done: int | None, position: int | None) -> int | None:
+        """Seek back to the first record of ``batch`` after ``done``; the position afterwards."""
+        rest = [r.offset for r in batch if done is None or r.offset > done]
+        # Only ever move backwards: a rebalance may already have sought this partition to
+        # its committed offset (earlier than ``rest``); seeking "back" to ``rest`` then
+        # would skip what lies between. A revoked partition has no position: its next
+        # owner starts from the committed offset anyway.
+        if rest and position is not None and position > rest[0]:
+            log.info("re-reading %s from offset %d (%d fetched records not delivered)", tp, rest[0], len(rest))
+            await self.seek(tp, rest[0])
+            return rest[0]
+        return position
+
+    def _keep_read_offset_behind(self, tp: TP, position: int | None) -> None:
+        """Pull Faust's read offset back to the fetch position if a seek left it ahead (docstring)."""
+        read = self._read_offset.get(tp)  # a defaultdict: never create entries here
+        if position is None or read is None or read <= position:
+            return
+        log.info("read offset of %s was %d, ahead of the fetch position %d after a seek; records from %d "
+                 "will be delivered again, not dropped", tp, read, position, position)
+        # Faust's own convention: offset 0 is stored as None ("read nothing yet").
+        self._read_offset[tp] = position or None
 
     def _fetch_position(self, tp: TP) -> int | None:
         """aiokafka's next fetch offset for ``tp``, or None if it has none (not assigned)."""

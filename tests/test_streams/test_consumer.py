@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from types import SimpleNamespace
 
 from faust.types import TP
@@ -33,6 +34,7 @@ def consumer(records, active=None, positions=None) -> ReReadingConsumer:
     c.__dict__.update(
         _stopped=never, _crashed=never,
         flow_active=True, _buffered_partitions=set(), scheduler=RoundRobin(), seeks=[],
+        _read_offset=defaultdict(lambda: None),
         app=SimpleNamespace(consumer_generation_id=1, monitor=SimpleNamespace(track_tp_end_offset=lambda tp, hw: None)),
     )
 
@@ -41,6 +43,7 @@ def consumer(records, active=None, positions=None) -> ReReadingConsumer:
 
     async def seek(tp, offset):
         c.seeks.append((tp, offset))
+        c._read_offset[tp] = offset or None  # as Faust's Consumer.seek does
 
     # By default aiokafka's position is past everything fetched (it was all handed to Faust).
     ends = {tp: batch[-1].offset + 1 for tp, batch in records.items() if batch}
@@ -50,12 +53,18 @@ def consumer(records, active=None, positions=None) -> ReReadingConsumer:
     return c
 
 
-async def drain(c, stop_after: int | None = None) -> list[tuple[TP, int]]:
+async def drain(c, stop_after: int | None = None, during=None) -> list[tuple[TP, int]]:
+    """Faust's drain loop, reduced: deliver, then record the read offset; ``during`` runs
+    while the ``stop_after``-th record is being delivered."""
     got = []
     async for tp, offset in c.getmany(1.0):
         got.append((tp, offset))
         if stop_after is not None and len(got) == stop_after:
-            c.flow_active = False  # a rebalance starts while the batch is being delivered
+            if during is None:
+                c.flow_active = False  # a rebalance starts while the batch is being delivered
+            else:
+                during(c)
+        c._read_offset[tp] = offset  # _drain_messages: set after the callback returned
     return got
 
 
@@ -85,3 +94,43 @@ async def test_never_seeks_forward_past_a_rebalance_seek() -> None:
                  positions={A: 5})
     assert await drain(c, stop_after=3) == [(A, 10), (B, 20), (A, 11)]
     assert c.seeks == []
+
+
+def seek_to_committed(positions: dict[TP, int], committed: dict[TP, int]):
+    """What Faust's perform_seek does to one partition: position and read offset to committed."""
+    def run(c) -> None:
+        positions.update(committed)
+        c._read_offset.update(committed)
+    return run
+
+
+async def test_read_offset_set_after_a_seek_is_pulled_back_to_the_position() -> None:
+    # Recovery's seek to committed (A -> 10) lands while records 10..13 of a batch fetched
+    # before it are still being delivered: Faust sets the read offset to 13 afterwards, and
+    # would drop the re-fetched 10..13 ("DROPPED MESSAGE ROFF"). It must be back at 10.
+    positions = {A: 14}
+    c = consumer({A: [record(10), record(11), record(12), record(13)]}, positions=positions)
+    got = await drain(c, stop_after=2, during=seek_to_committed(positions, {A: 10}))
+    assert got == [(A, 10), (A, 11), (A, 12), (A, 13)]
+    assert c._read_offset[A] == 10
+    assert c.seeks == []
+
+
+async def test_read_offset_back_to_zero_is_stored_as_none() -> None:
+    positions = {A: 3}
+    c = consumer({A: [record(0), record(1), record(2)]}, positions=positions)
+    await drain(c, stop_after=1, during=seek_to_committed(positions, {A: 0}))
+    assert c._read_offset[A] is None  # Faust's "nothing read yet": no record is dropped
+
+
+async def test_read_offset_untouched_without_a_seek() -> None:
+    c = consumer({A: [record(4), record(5)], B: [record(9)]})
+    await drain(c)
+    assert dict(c._read_offset) == {A: 5, B: 9}  # last delivered, one below the position
+
+
+async def test_revoked_partition_read_offset_is_left_to_the_next_assignment() -> None:
+    # No position (revoked): the next assignment's perform_seek sets the read offset anyway.
+    c = consumer({A: [record(7), record(8)]}, positions={})
+    await drain(c)
+    assert c._read_offset[A] == 8
