@@ -79,6 +79,33 @@ def quantities_of(alert: Alert) -> list[Quantity]:
         if f.revision is not None:
             out.append(Quantity(f"{prefix}.revision.previous_value", "money",
                                 Decimal(f.revision.previous_value), False, f.currency))
+    return out + news_quantities(alert)
+
+
+NEWS_KIND: dict[str, QKind] = {"value": "money", "plan_total": "money", "yoy_pct": "pct", "qoq_pct": "pct",
+                               "margin_pct": "pct", "yoy_change_pp": "pp"}
+PLAN_MONEY = ("amount", "cumulative", "expected", "latest_quarter", "run_rate_annual", "plan_annual")
+
+
+def news_quantities(alert: Alert) -> list[Quantity]:
+    """News and plan alerts: every news fact, both sides of each cross-check, plan progress."""
+    out: list[Quantity] = []
+    if alert.news is not None:
+        for n, f in enumerate(alert.news.facts):
+            kind = NEWS_KIND[f.measure]
+            change = f.measure in ("yoy_pct", "qoq_pct", "yoy_change_pp")
+            out.append(Quantity(f"news.{n}.{f.measure}", kind, Decimal(f.value), change,
+                                f.currency if kind == "money" else None))
+        for n, c in enumerate(alert.news.checks):
+            kind = NEWS_KIND[c.measure]
+            change = c.measure in ("yoy_pct", "qoq_pct")
+            for side in ("news_value", "release_value"):
+                out.append(Quantity(f"check.{n}.{side}", kind, Decimal(getattr(c, side)), change, c.currency))
+    if alert.plan is not None:
+        p = alert.plan
+        out += [Quantity(f"plan.{name}", "money", Decimal(getattr(p, name)), False, p.currency) for name in PLAN_MONEY]
+        out.append(Quantity("plan.pace_pct", "pct", Decimal(p.pace_pct), True))
+        out.append(Quantity("plan.margin_pct", "pct", Decimal(p.margin_pct), False))
     return out
 
 
@@ -94,6 +121,7 @@ def period_tokens(alert: Alert) -> set[int]:
                 days.add(prior.period_end)
                 labels.add(prior.fiscal_period)
     tokens = {1, 2, 3, 4}
+    days |= _news_days(alert, labels, tokens)
     for d in days:
         tokens |= {d.year, d.month, d.day, d.year % 100}
     for label in labels:
@@ -101,6 +129,30 @@ def period_tokens(alert: Alert) -> set[int]:
             year = int(label[2:6])
             tokens |= {year, year % 100, year - 1}
     return tokens
+
+
+def _news_days(alert: Alert, labels: set[str], tokens: set[int]) -> set[date]:
+    """Dates, labels and counts a news or plan alert may name (adds labels and tokens in place)."""
+    days: set[date] = set()
+    if alert.news is not None:
+        tokens.add(len({s.outlet for s in alert.news.sources}))
+        days |= {s.published_at.date() for s in alert.news.sources}
+        for f in alert.news.facts:
+            if f.period_end is not None:
+                days.add(f.period_end)
+            if f.fiscal_period:
+                labels.add(f.fiscal_period)
+            if f.plan_years is not None and f.plan_years == f.plan_years.to_integral_value():
+                tokens.add(int(f.plan_years))
+        labels |= {c.fiscal_period for c in alert.news.checks}
+    if alert.plan is not None:
+        p = alert.plan
+        days |= {p.start, p.through}
+        labels.add(p.fiscal_period)
+        tokens |= {p.quarters_counted, p.quarters_elapsed}
+        if p.years == p.years.to_integral_value():
+            tokens.add(int(p.years))
+    return days
 
 
 def _display(q: Quantity) -> dict[str, str]:
@@ -139,4 +191,30 @@ def prompt_facts(alert: Alert, quantities: list[Quantity]) -> dict[str, Any]:
         ],
         "series": metrics,
         "numbers": [{"key": q.key, "kind": q.kind, **_display(q)} for q in quantities],
+        **_news_payload(alert),
     }
+
+
+def _news_payload(alert: Alert) -> dict[str, Any]:
+    """For news and plan alerts: sources, facts with the words they were read from, checks, plan."""
+    out: dict[str, Any] = {}
+    if alert.news is not None:
+        out["news"] = {
+            "story_id": alert.news.story_id,
+            # Outlet names and article words are untrusted text: the model gets counts and
+            # series, never the strings (prompt injection), like release ids in the writer.
+            "sources": len({s.outlet for s in alert.news.sources}),
+            "facts": [{"key": f"news.{n}.{f.measure}", "series": f"{f.segment}.{f.metric}", "measure": f.measure,
+                       "fiscal_period": f.fiscal_period, "period_status": f.period_status, "approx": f.approx,
+                       "bound": f.bound, "plan_years": None if f.plan_years is None else str(f.plan_years)}
+                      for n, f in enumerate(alert.news.facts)],
+            "checks": [{"key": f"check.{n}", "outcome": c.outcome, "series": f"{c.segment}.{c.metric}",
+                        "measure": c.measure, "fiscal_period": c.fiscal_period}
+                       for n, c in enumerate(alert.news.checks)],
+        }
+    if alert.plan is not None:
+        p = alert.plan
+        out["plan"] = {"plan_id": p.plan_id, "status": p.status, "start": p.start.isoformat(), "years": str(p.years),
+                       "bound": p.bound, "through": p.fiscal_period, "quarters_counted": p.quarters_counted,
+                       "quarters_elapsed": p.quarters_elapsed}
+    return out
