@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from agents.news.lexicon import (
     BLOCK_WORDS,
     CLOUD_WORDS,
+    FORECAST_WORDS,
     GROUP_WORDS,
     GROWTH_WORDS,
     MARGIN_WORDS,
@@ -51,13 +52,23 @@ _METRICS = compile_terms(METRIC_WORDS)
 _CLOUD = compile_terms(CLOUD_WORDS)
 _GROUP = compile_terms(GROUP_WORDS)
 _BLOCK = compile_terms(BLOCK_WORDS)
-_HORIZON = re.compile(r"(?:未来|今后|接下来的?)(?P<zh>\d+)年|(?P<zh2>\d+)年内|over the (?:next|coming) (?P<en>\w+) years")
+_FORECAST = compile_terms(FORECAST_WORDS)
+_HORIZON = re.compile(
+    r"(?:未来|今后|接下来的?)(?P<zh>\d+)年|(?<!\d)(?P<zh2>\d{1,2})年(?:内|(?=\d))"
+    r"|over (?:the )?(?:next |coming )?(?P<en>\w+) years"
+)
 _EN_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
-_FIGURE_GAP = 30  # characters a metric word may sit before its figure
-_FIGURE_AFTER = 12  # ... or after it ("$24bn in capital expenditures")
+# Characters a metric word may sit before its figure (English takes more letters to say it),
+# or after it ("$24bn in capital expenditures").
+_FIGURE_GAP_ZH = 30
+_FIGURE_GAP_EN = 60
+_FIGURE_AFTER = 12
 # What may sit between a period and its figure: "上季度的26%", "26% in the previous quarter".
-_BEFORE_GAP = re.compile(r"\s?(?:的|为|是|达|录得|仅|只有)?\s?(?:约|超过|近)?\s?")
-_AFTER_GAP = re.compile(r"\s?(?:in|during|for|at)?\s?(?:the\s)?")
+# A comparison base ("较上季度的26%") owns a figure only through a linking word; any other
+# period owns a figure a few words later ("上年同期为净流入173.72亿元").
+_COMPARISON_GAP = re.compile(r"\s?(?:的|为|是)\s?(?:约|超过|近)?\s?")
+_BEFORE_GAP = re.compile(r"[^\d,.;:。!?，；：、]{0,6}")
+_AFTER_GAP = re.compile(r"\s?(?:growth|increase|rise|gain|growth rate)?\s?(?:in|during|for|at)?\s?(?:the\s)?")
 _ALWAYS_GROUP = frozenset({"capex", "free_cash_flow", "ai_investment"})
 
 
@@ -65,6 +76,14 @@ _ALWAYS_GROUP = frozenset({"capex", "free_cash_flow", "ai_investment"})
 class _Sentence:
     start: int
     end: int
+
+
+@dataclass(slots=True)
+class _Context:
+    """What one article's earlier sentences established."""
+
+    anchor: date | None
+    last_period: dict[str, ResolvedPeriod] = field(default_factory=dict)
 
 
 class FactExtractor:
@@ -84,16 +103,25 @@ class FactExtractor:
         if not quantities:
             return ()
         default_company = self._default_company(tagged)
-        anchor_by_company: dict[str, date | None] = {}
+        anchor = self._article_anchor(periods, default_company, article)
+        context = _Context(anchor=anchor)
         facts: dict[tuple[object, ...], NewsFact] = {}
+        previous: Quantity | None = None
         for quantity in quantities:
             sentence = _sentence_of(text, quantity.start)
-            fact = self._fact(article, folded, tagged, periods, quantity, sentence, default_company,
-                              anchor_by_company)
-            if fact is not None:
-                key = (fact.company, fact.segment, fact.metric, fact.measure, fact.value, fact.fiscal_period)
-                facts.setdefault(key, fact)
-        return tuple(facts.values())
+            if not _conversion(text, previous, quantity):
+                fact = self._fact(article, folded, tagged, periods, quantity, sentence, default_company, context)
+                if fact is not None:
+                    key = (fact.company, fact.segment, fact.metric, fact.measure, fact.value, fact.fiscal_period)
+                    facts.setdefault(key, fact)
+            previous = quantity
+        return _drop_plan_conversions(tuple(facts.values()), self._registry)
+
+    def _article_anchor(self, periods: list[PeriodMention], company_id: str | None, article: Article) -> date | None:
+        """The article's own quarter end: its first explicit period, read with the subject's calendar."""
+        if company_id is None:
+            return None
+        return _anchor(periods, self._registry.get(company_id), article)
 
     def _default_company(self, tagged: Tagged) -> str | None:
         subjects = tagged.subjects
@@ -101,11 +129,12 @@ class FactExtractor:
 
     def _fact(
         self, article: Article, folded: Folded, tagged: Tagged, periods: list[PeriodMention],
-        quantity: Quantity, sentence: _Sentence, default_company: str | None,
-        anchors: dict[str, date | None],
+        quantity: Quantity, sentence: _Sentence, default_company: str | None, context: _Context,
     ) -> NewsFact | None:
         text = folded.text
         before = text[sentence.start : quantity.start]
+        if _FORECAST.search(text, sentence.start, sentence.end):
+            return None
         metric_match = _nearest_metric(text, sentence, quantity)
         plan = _plan(text, sentence, quantity)
         if quantity.kind == "amount" and plan is not None:
@@ -122,7 +151,7 @@ class FactExtractor:
             return None
         window_start = metric_match.start() if metric_match and metric_match.start() < quantity.start else quantity.start
         if _BLOCK.search(text[min(window_start, quantity.start) : quantity.start]) or _BLOCK.search(
-            text[quantity.end : quantity.end + 4]
+            text[quantity.end : min(sentence.end, quantity.end + 4)]
         ):
             return None
         company_id, company_explicit = self._company(tagged, sentence, quantity, default_company)
@@ -130,7 +159,7 @@ class FactExtractor:
             return None
         company = self._registry.get(company_id)
         segment = "group" if metric in _ALWAYS_GROUP else _segment(text, sentence, quantity, tagged, company_id)
-        resolved = self._period(text, periods, sentence, quantity, company, article, anchors)
+        resolved = self._period(text, periods, sentence, quantity, company, article, context)
         if measure == "plan_total":
             resolved = NO_PERIOD
         value = quantity.value
@@ -176,22 +205,34 @@ class FactExtractor:
 
     def _period(
         self, folded_text: str, periods: list[PeriodMention], sentence: _Sentence, quantity: Quantity,
-        company: Company, article: Article, anchors: dict[str, date | None],
+        company: Company, article: Article, context: _Context,
     ) -> ResolvedPeriod:
-        if company.id not in anchors:
-            anchors[company.id] = _anchor(periods, company, article)
-        anchor = anchors[company.id]
         chosen = _adjacent_period(folded_text, periods, quantity)
         if chosen is None:
             in_sentence = [p for p in periods if sentence.start <= p.start < sentence.end and not p.comparison]
             before = [p for p in in_sentence if p.start < quantity.start]
-            chosen = before[-1] if before else (in_sentence[0] if in_sentence else None)
+            # A period later in the sentence ("... in the quarter ended June 30") owns the figure,
+            # unless it is relative: "上年同期为..." after a figure introduces another figure.
+            after = [p for p in in_sentence if p.start > quantity.start and p.kind not in ("previous", "year_ago")]
+            chosen = before[-1] if before else (after[0] if after else None)
+        if chosen is None and company.id in context.last_period:
+            # A later sentence about the same company speaks of the same quarter.
+            return context.last_period[company.id]
         if chosen is None:
-            earlier = [p for p in periods if p.end <= sentence.start and not p.comparison]
+            # Relative mentions ("the previous quarter") belong to their own sentence.
+            earlier = [p for p in periods if p.end <= sentence.start and not p.comparison
+                       and p.kind not in ("previous", "year_ago")]
             chosen = earlier[-1] if earlier else None
         if chosen is None:
-            return NO_PERIOD
-        return resolve(chosen, company, published_at=article.published_at, anchor=anchor)
+            if context.anchor is None or not company.calendar.is_quarter_end(context.anchor):
+                return NO_PERIOD
+            resolved = ResolvedPeriod(context.anchor, company.calendar.label(context.anchor), "resolved",
+                                      "the article's period (stated elsewhere in the article)")
+        else:
+            resolved = resolve(chosen, company, published_at=article.published_at, anchor=context.anchor)
+        if chosen is None or chosen.kind not in ("previous", "year_ago"):
+            context.last_period[company.id] = resolved
+        return resolved
 
 
 def _sentence_of(text: str, position: int) -> _Sentence:
@@ -203,12 +244,14 @@ def _sentence_of(text: str, position: int) -> _Sentence:
 
 
 def _nearest_metric(text: str, sentence: _Sentence, quantity: Quantity) -> re.Match[str] | None:
-    lo = max(sentence.start, quantity.start - _FIGURE_GAP)
+    probe = text[max(0, quantity.start - _FIGURE_GAP_EN) : quantity.start]
+    gap = _FIGURE_GAP_EN if sum(c.isascii() for c in probe) > 0.7 * len(probe) else _FIGURE_GAP_ZH
+    lo = max(sentence.start, quantity.start - gap)
     before = list(_METRICS.finditer(text, lo, quantity.start))
     if before:
         return before[-1]
-    after = _METRICS.search(text, quantity.end, min(sentence.end, quantity.end + _FIGURE_AFTER))
-    return after
+    after = _METRICS.search(text, quantity.end, sentence.end)
+    return after if after is not None and after.start() - quantity.end <= _FIGURE_AFTER else None
 
 
 def _measure(text: str, quantity: Quantity, metric_start: int, sentence: _Sentence) -> str | None:
@@ -247,8 +290,8 @@ def _segment(text: str, sentence: _Sentence, quantity: Quantity, tagged: Tagged,
         candidates.append((match.start(), "cloud"))
     cloud_spans = [(m.start(), m.end()) for m in _CLOUD.finditer(text, sentence.start, quantity.start)]
     for match in _GROUP.finditer(text, sentence.start, quantity.start):
-        # 集团 inside 云智能集团 names the cloud unit, not the group.
-        if not any(s <= match.start() < e for s, e in cloud_spans):
+        # 集团 in 云智能集团 and "group" in "cloud intelligence group" name the cloud unit.
+        if not any(s <= match.start() <= e + 1 for s, e in cloud_spans):
             candidates.append((match.start(), "group"))
     for hit in tagged.hits:
         inside = sentence.start <= hit.start < quantity.start
@@ -264,7 +307,8 @@ def _adjacent_period(text: str, periods: list[PeriodMention], quantity: Quantity
     """A period written right before ("上季度的26%") or after ("26% in the previous quarter")."""
     for period in periods:
         gap_before = text[period.end : quantity.start] if period.end <= quantity.start else None
-        if gap_before is not None and _BEFORE_GAP.fullmatch(gap_before):
+        linked = _COMPARISON_GAP if period.comparison else _BEFORE_GAP
+        if gap_before is not None and linked.fullmatch(gap_before):
             return period
         gap_after = text[quantity.end : period.start] if quantity.end <= period.start else None
         if gap_after is not None and not period.comparison and _AFTER_GAP.fullmatch(gap_after):
@@ -275,11 +319,28 @@ def _adjacent_period(text: str, periods: list[PeriodMention], quantity: Quantity
 def _anchor(periods: list[PeriodMention], company: Company, article: Article) -> date | None:
     """The article's own period: its first explicit, resolvable period expression."""
     for period in periods:
-        if period.kind in ("fiscal", "calendar", "end_date", "fiscal_q") and not period.comparison:
+        if period.kind in ("fiscal", "calendar", "end_date", "fiscal_q", "quarter") and not period.comparison:
             resolved = resolve(period, company, published_at=article.published_at, anchor=None)
             if resolved.period_end is not None:
                 return resolved.period_end
     return None
+
+
+def _conversion(text: str, previous: Quantity | None, quantity: Quantity) -> bool:
+    """'380 billion yuan ($52.4 billion)': the bracketed amount restates the one before it."""
+    if previous is None or previous.kind != "amount" or quantity.kind != "amount":
+        return False
+    return bool(re.fullmatch(r"\s?[(（]\s?(?:约|about|around)?\s?", text[previous.end : quantity.start]))
+
+
+def _drop_plan_conversions(facts: tuple[NewsFact, ...], registry: Registry) -> tuple[NewsFact, ...]:
+    """A plan restated in another currency ("$52 billion" for a 380bn-yuan plan) is one plan."""
+    home = {f.company for f in facts if f.measure == "plan_total" and f.company
+            and f.currency == registry.get(f.company).currency}
+    return tuple(
+        f for f in facts
+        if not (f.measure == "plan_total" and f.company in home and f.currency != registry.get(f.company).currency)
+    )
 
 
 def _has(window: str, words: tuple[str, ...]) -> bool:

@@ -37,9 +37,12 @@ GROWTH_WORDS = ("增长", "增加", "上升", "上涨", "提升", "增速", "下
 #: A percentage next to these is about the share price or another non-metric quantity.
 BLOCK_WORDS = ("股价", "股份", "股票", "港股", "美股", "市值", "收盘", "每股", "share price", "shares", "stock",
                "market share", "市场份额", "份额", "占比", "渗透率", "客户", "用户", "customers", "users",
-               "成交额", "gmv", "订单", "orders")
+               "成交额", "gmv", "订单", "orders", "累计", "cumulative", "combined")
+#: A figure in a sentence with these words is a forecast or an estimate, not a reported fact.
+FORECAST_WORDS = ("预期", "预计", "指引", "预测", "估计", "expect", "expects", "expected", "forecast", "guidance",
+                  "outlook", "estimate", "projected", "预估")
 #: Words that attach a figure to the cloud segment when they sit before it in the clause.
-CLOUD_WORDS = ("云智能集团", "阿里云智能", "阿里云", "云智能", "云业务", "云计算业务", "云服务", "云计算", "aws",
+CLOUD_WORDS = ("云智能集团", "阿里云智能集团", "阿里云智能", "云收入", "云部门", "云计算部门", "阿里云", "云智能", "云业务", "云计算业务", "云服务", "云计算", "aws",
                "amazon web services", "亚马逊云科技", "亚马逊云", "google cloud", "gcp", "谷歌云", "azure",
                "intelligent cloud", "智能云", "微软智能云", "腾讯云", "tencent cloud", "oci", "alibaba cloud",
                "cloud intelligence", "cloud unit", "cloud division", "cloud business", "cloud segment", "cloud revenue",

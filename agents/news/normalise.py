@@ -2,7 +2,8 @@
 
 The folded text is what tagging, relevance and extraction read: traditional characters as
 simplified (OpenCC t2s), full-width digits, letters and punctuation as half-width, Latin
-lower-cased, whitespace runs as one space, and Chinese numerals in a numeric context as
+lower-cased, whitespace runs as one space (one line break if
+the run holds one), and Chinese numerals in a numeric context as
 Arabic digits (三千八百亿 -> 3800亿). Evidence must quote the original, so every folded span
 maps back: :meth:`Folded.original_span`.
 
@@ -136,10 +137,12 @@ def fold(text: str) -> Folded:
 
 def _edits(text: str) -> list[tuple[int, int, str]]:
     """Length-changing replacements, sorted and non-overlapping."""
+    # A run holding a line break stays a line break: it ends the title and paragraphs,
+    # which the extractor reads as sentence ends.
     edits = [
-        (m.start(), m.end(), " ")
+        (m.start(), m.end(), "\n" if "\n" in m.group() else " ")
         for m in _SPACE_RUN.finditer(text)
-        if m.group() != " "
+        if m.group() not in (" ", "\n")
     ]
     if _CJK.search(text):
         edits.extend(numeral_spans(text))

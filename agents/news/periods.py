@@ -12,7 +12,9 @@ Forms read (folded: simplified, half-width, lower case):
   three months ended september 30
 - bare quarter: 第二季度, 二季度, q2, second quarter (resolved for calendar-year companies; for
   a company whose fiscal year is not the calendar year it is *ambiguous*, never guessed)
-- relative: 本季度/当季/this quarter (the article's anchor period, else the latest quarter
+- quarter named by its last month: june quarter, september quarter
+- a year before: 去年同期, 上年同期, a year earlier (four quarters before the anchor)
+- relative: 本季度/当季/最新一季/this quarter (the article's anchor period, else the latest quarter
   ended before publication), 上季度/上个季度/last quarter (one before the anchor, else the
   latest quarter ended before publication)
 
@@ -32,7 +34,7 @@ from typing import Literal
 from schemas.company import Company
 from schemas.fiscal import FiscalPeriodError, month_end
 
-Kind = Literal["fiscal", "fiscal_q", "calendar", "end_date", "quarter", "current", "previous"]
+Kind = Literal["fiscal", "fiscal_q", "calendar", "end_date", "quarter", "current", "previous", "year_ago"]
 
 _Q = r"(?:第?(?P<qzh>[一二三四1-4])(?:季度|财季|季)|q(?P<qen>[1-4])|(?P<qword>first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter)"
 _QWORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
@@ -46,6 +48,7 @@ _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
     ("end_date", re.compile(r"截至(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:止)?(?:的)?(?:三个月|季度|财季|止季度|止三个月)")),
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) {_MONTH} (?P<d>\d{{1,2}})(?:,? (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) (?P<d>\d{{1,2}}) {_MONTH}(?:,? (?P<y>\d{{4}}))?")),
+    ("end_date", re.compile(rf"{_MONTH} quarter")),
     ("fiscal", re.compile(rf"(?P<y>\d{{4}})\s?财年\s?(?:{_Q})")),
     ("fiscal", re.compile(r"fy\s?'?(?P<y>\d{4}|\d{2})\s?[- ]?q(?P<qen>[1-4])")),
     ("fiscal", re.compile(r"fiscal (?:year )?(?P<y>\d{4}|'\d{2}) (?P<qword>first|second|third|fourth)[- ]quarter")),
@@ -56,7 +59,9 @@ _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
     ("calendar", re.compile(r"q(?P<qen>[1-4])\s?(?P<y>\d{4})|(?P<y2>\d{4})\s?q(?P<qen2>[1-4])")),
     ("calendar", re.compile(r"(?P<qword>first|second|third|fourth)[- ]quarter (?:of )?(?P<y>\d{4})")),
     ("previous", re.compile(r"上个?季度|上一季度|上季|前一季度|previous quarter|prior quarter|preceding quarter|last quarter|prior three months")),
-    ("current", re.compile(r"本季度|当季|该季度|本财季|this quarter|the latest quarter|the quarter(?! ended| ending)")),
+    ("year_ago", re.compile(r"去年同期|上年同期|上年同季|去年同季|a year earlier|a year ago|the year-ago quarter|the same quarter (?:a|last) year")),
+    ("current", re.compile(r"本季度|当季|该季度|本财季|最新一季度?|最新季度|最近一个季度|同期|this quarter|the latest quarter|"
+                           r"the most recent quarter|the quarter(?! ended| ending)")),
     ("quarter", re.compile(rf"(?<!年)(?<!同期)(?:{_Q})")),
 ]
 # A period right after these words is the base of a comparison ("较上季度提升"), not the
@@ -116,7 +121,7 @@ def _mention(kind: Kind, match: re.Match[str], text: str) -> PeriodMention | Non
     if kind == "end_date":
         month = int(groups["m"]) if "m" in groups else _MONTHS[groups["month_en"]]
         try:
-            end_date = date(year or 1, month, int(groups["d"]))
+            end_date = month_end(year or 1, month) if "d" not in groups else date(year or 1, month, int(groups["d"]))
         except ValueError:
             return None
         if year is None:
@@ -184,6 +189,10 @@ def resolve(
                 end = cal.shift(latest, -back)
                 if cal.fiscal_year_and_quarter(end)[1] == mention.quarter:
                     return ResolvedPeriod(end, cal.label(end), "resolved", "year implied by the article date")
+        if mention.kind == "year_ago":
+            base = anchor or last_quarter_end(company, published_at)
+            end = cal.shift(base, -4)
+            return ResolvedPeriod(end, cal.label(end), "resolved", "same quarter a year before the article's period")
         if mention.kind in ("current", "previous"):
             base = anchor or last_quarter_end(company, published_at)
             how = "the article's period" if anchor else "the latest quarter ended before publication"

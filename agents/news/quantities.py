@@ -83,7 +83,7 @@ def find_quantities(text: str) -> Iterator[Quantity]:
             number = amount.value
             currency = amount.currency or _POST_CURRENCY.get(match.group("post") or "")
         left = text[max(0, start - _LEFT_CONTEXT) : start]
-        if match.group("sign") or (kind == "amount" and any(w in left[-6:] for w in _NEGATIVE)):
+        if match.group("sign") or (kind == "amount" and any(w in left[-12:] for w in _NEGATIVE)):
             number = -number
         bound, approx = _bound(left, text[match.end() : match.end() + 3])
         end = match.end() - (len(match.group()) - len(match.group().rstrip()))

@@ -42,6 +42,10 @@ _NUMBER_NEAR_METRIC = re.compile(
     r"(?:收入|营收|资本开支|资本支出|自由现金流|利润率|ebita|revenue|capex|capital expenditures?|"
     r"free cash flow|margin)[^。.!?;]{0,24}?\d[\d,.]*\s*(?:%|亿|万|billion|bn|million|个百分点|percent)"
 )
+# An amount near a spending verb: plan statements ("未来3年将投入超过3800亿元").
+_AMOUNT_NEAR_INVESTMENT = re.compile(
+    r"(?:投入|投资|invest|spend)[^。.!?;]{0,16}?\d[\d,.]*\s*(?:亿|万亿|billion|bn|trillion)"
+)
 NUMBER_WEIGHT = 0.3
 SUBJECT_WEIGHT = 0.2
 DEFAULT_MIN_RELEVANCE = 0.5
@@ -71,6 +75,9 @@ class RelevanceScorer:
         if families and _NUMBER_NEAR_METRIC.search(text):
             score += NUMBER_WEIGHT
             reasons.append("number+metric")
+        elif families and _AMOUNT_NEAR_INVESTMENT.search(text):
+            score += NUMBER_WEIGHT
+            reasons.append("amount+investment")
         if any(m.role == "subject" for m in mentions):
             score += SUBJECT_WEIGHT
             reasons.append("subject:" + ",".join(m.company for m in mentions if m.role == "subject"))
