@@ -23,6 +23,8 @@ from decimal import Decimal
 from agents.news.lexicon import (
     BLOCK_WORDS,
     CLOUD_WORDS,
+    DECLINE_WORDS,
+    DIFFERENCE_WORDS,
     FORECAST_WORDS,
     GROUP_WORDS,
     GROWTH_WORDS,
@@ -53,15 +55,18 @@ _CLOUD = compile_terms(CLOUD_WORDS)
 _GROUP = compile_terms(GROUP_WORDS)
 _BLOCK = compile_terms(BLOCK_WORDS)
 _FORECAST = compile_terms(FORECAST_WORDS)
+_DIFFERENCE = compile_terms(DIFFERENCE_WORDS)
+_DECLINE = compile_terms(DECLINE_WORDS)
+_GROWTH = compile_terms(GROWTH_WORDS)
 _HORIZON = re.compile(
     r"(?:未来|今后|接下来的?)(?P<zh>\d+)年|(?<!\d)(?P<zh2>\d{1,2})年(?:内|(?=\d))"
-    r"|over (?:the )?(?:next |coming )?(?P<en>\w+) years"
+    r"|over (?:the )?(?:next |coming )?(?P<en>\w+) years|(?P<en2>\w+)-year"
 )
 _EN_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 # Characters a metric word may sit before its figure (English takes more letters to say it),
 # or after it ("$24bn in capital expenditures").
 _FIGURE_GAP_ZH = 30
-_FIGURE_GAP_EN = 60
+_FIGURE_GAP_EN = 80
 _FIGURE_AFTER = 12
 # What may sit between a period and its figure: "上季度的26%", "26% in the previous quarter".
 # A comparison base ("较上季度的26%") owns a figure only through a linking word; any other
@@ -133,7 +138,11 @@ class FactExtractor:
     ) -> NewsFact | None:
         text = folded.text
         before = text[sentence.start : quantity.start]
-        if _FORECAST.search(text, sentence.start, sentence.end):
+        # A forecast word before the figure makes it an expectation ("市场预期的30%", "expects $91bn");
+        # the reported figure earlier in the same sentence stays.
+        if _FORECAST.search(text, sentence.start, quantity.start):
+            return None
+        if quantity.kind == "amount" and _DIFFERENCE.search(text, max(sentence.start, quantity.start - 5), quantity.start):
             return None
         metric_match = _nearest_metric(text, sentence, quantity)
         plan = _plan(text, sentence, quantity)
@@ -149,7 +158,8 @@ class FactExtractor:
             return None
         if measure is None:
             return None
-        window_start = metric_match.start() if metric_match and metric_match.start() < quantity.start else quantity.start
+        window_start = metric_match.start() if metric_match and metric_match.start() < quantity.start \
+            else max(sentence.start, quantity.start - 20)
         if _BLOCK.search(text[min(window_start, quantity.start) : quantity.start]) or _BLOCK.search(
             text[quantity.end : min(sentence.end, quantity.end + 4)]
         ):
@@ -163,6 +173,8 @@ class FactExtractor:
         if measure == "plan_total":
             resolved = NO_PERIOD
         value = quantity.value
+        if measure in ("yoy_pct", "qoq_pct") and value > 0 and _declines(text, window_start, quantity):
+            value = -value
         currency = quantity.currency if quantity.kind == "amount" else None
         if quantity.kind == "amount" and currency is None:
             currency = company.currency
@@ -209,11 +221,14 @@ class FactExtractor:
     ) -> ResolvedPeriod:
         chosen = _adjacent_period(folded_text, periods, quantity)
         if chosen is None:
-            in_sentence = [p for p in periods if sentence.start <= p.start < sentence.end and not p.comparison]
+            in_sentence = [p for p in periods if sentence.start <= p.start < sentence.end and not p.comparison
+                           and p.kind not in ("previous", "year_ago")]
+            # Relative mentions ("上年同期", "a year earlier") own only the figure they are written
+            # next to (see _adjacent_period).
             before = [p for p in in_sentence if p.start < quantity.start]
             # A period later in the sentence ("... in the quarter ended June 30") owns the figure,
             # unless it is relative: "上年同期为..." after a figure introduces another figure.
-            after = [p for p in in_sentence if p.start > quantity.start and p.kind not in ("previous", "year_ago")]
+            after = [p for p in in_sentence if p.start > quantity.start]
             chosen = before[-1] if before else (after[0] if after else None)
         if chosen is None and company.id in context.last_period:
             # A later sentence about the same company speaks of the same quarter.
@@ -251,7 +266,10 @@ def _nearest_metric(text: str, sentence: _Sentence, quantity: Quantity) -> re.Ma
     if before:
         return before[-1]
     after = _METRICS.search(text, quantity.end, sentence.end)
-    return after if after is not None and after.start() - quantity.end <= _FIGURE_AFTER else None
+    if after is None or after.start() - quantity.end > _FIGURE_AFTER:
+        return None
+    # "1260亿元,远高于...资本开支": a metric in the next clause is not this figure's.
+    return None if re.search(r"[,;:]", text[quantity.end : after.start()]) else after
 
 
 def _measure(text: str, quantity: Quantity, metric_start: int, sentence: _Sentence) -> str | None:
@@ -262,7 +280,7 @@ def _measure(text: str, quantity: Quantity, metric_start: int, sentence: _Senten
     after = text[quantity.end : min(sentence.end, quantity.end + 14)]
     if quantity.kind == "points":
         return None if _has(window, MARGIN_WORDS) else "yoy_change_pp"
-    if _has(window, MARGIN_WORDS) or _has(after[:8], MARGIN_WORDS):
+    if _has(window, MARGIN_WORDS):
         return "margin_pct"
     if _has(window, QOQ_WORDS) or _has(after, QOQ_WORDS):
         return "qoq_pct"
@@ -279,7 +297,7 @@ def _plan(text: str, sentence: _Sentence, quantity: Quantity) -> int | None:
     horizon = _HORIZON.search(clause)
     if horizon is None:
         return None
-    years = horizon.group("zh") or horizon.group("zh2") or horizon.group("en")
+    years = horizon.group("zh") or horizon.group("zh2") or horizon.group("en") or horizon.group("en2")
     return int(years) if years.isdigit() else _EN_COUNT.get(years)
 
 
@@ -324,6 +342,12 @@ def _anchor(periods: list[PeriodMention], company: Company, article: Article) ->
             if resolved.period_end is not None:
                 return resolved.period_end
     return None
+
+
+def _declines(text: str, window_start: int, quantity: Quantity) -> bool:
+    """The growth word nearest before the figure says it fell ("按年跌24%", "fell 5%")."""
+    words = list(_GROWTH.finditer(text, min(window_start, quantity.start), quantity.start))
+    return bool(words) and _DECLINE.fullmatch(words[-1].group()) is not None
 
 
 def _conversion(text: str, previous: Quantity | None, quantity: Quantity) -> bool:

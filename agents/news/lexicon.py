@@ -19,12 +19,14 @@ METRIC_WORDS: dict[str, str] = {
     "经调整ebita": "adjusted_ebita", "调整后ebita": "adjusted_ebita", "adjusted ebita": "adjusted_ebita",
     "ebita": "adjusted_ebita",
     "经营利润": "operating_income", "营业利润": "operating_income", "operating income": "operating_income",
-    "operating profit": "operating_income",
+    "operating profit": "operating_income", "operating margin": "operating_income", "经营利润率": "operating_income",
+    "收益": "revenue", "营业收益": "revenue",
     "自由现金流": "free_cash_flow", "free cash flow": "free_cash_flow", "fcf": "free_cash_flow",
 }
 
 #: Words that start a plan statement (an amount to be spent over a horizon).
-PLAN_WORDS = ("未来", "投入", "投资", "计划", "over the next", "plans to", "will invest", "will spend", "pledged")
+PLAN_WORDS = ("未来", "投入", "投资", "计划", "over the next", "plans to", "will invest", "will spend", "pledged",
+              "investment plan", "spending plan", "plan")
 
 #: Words that make a percentage a margin rather than growth.
 MARGIN_WORDS = ("利润率", "margin", "率为", "率达")
@@ -32,15 +34,19 @@ YOY_WORDS = ("同比", "按年", "年增", "yoy", "year-over-year", "year over y
              "from the year", "a year earlier", "a year ago")
 QOQ_WORDS = ("环比", "按季", "qoq", "quarter-over-quarter", "quarter over quarter", "quarter-on-quarter",
              "sequential", "from the previous quarter", "from the prior quarter")
-GROWTH_WORDS = ("增长", "增加", "上升", "上涨", "提升", "增速", "下降", "下滑", "减少", "grew", "grow", "growth", "rose",
+#: Growth words that mean the figure is a decline ("按年跌24%" is -24%).
+DECLINE_WORDS = ("下降", "下滑", "减少", "下跌", "跌", "降", "fell", "declined", "dropped", "down", "decreased", "shrank")
+GROWTH_WORDS = ("增长", "增加", "上升", "上涨", "提升", "增速", "升", "增", "跌", "下降", "下滑", "减少", "grew", "climbed", "grow", "growth", "rose",
                 "rise", "up", "increase", "increased", "jumped", "climbed", "fell", "declined", "down", "accelerat")
 #: A percentage next to these is about the share price or another non-metric quantity.
 BLOCK_WORDS = ("股价", "股份", "股票", "港股", "美股", "市值", "收盘", "每股", "share price", "shares", "stock",
                "market share", "市场份额", "份额", "占比", "渗透率", "客户", "用户", "customers", "users",
-               "成交额", "gmv", "订单", "orders", "累计", "cumulative", "combined")
+               "成交额", "gmv", "订单", "orders", "累计", "cumulative", "combined", "积压", "backlog")
 #: A figure in a sentence with these words is a forecast or an estimate, not a reported fact.
 FORECAST_WORDS = ("预期", "预计", "指引", "预测", "估计", "expect", "expects", "expected", "forecast", "guidance",
-                  "outlook", "estimate", "projected", "预估")
+                  "outlook", "estimate", "projected", "预估", "预料", "料将", "有望", "target", "aims to")
+#: An amount after these is a difference ("比去年同期多出140亿元", "up by $2bn"), not a level.
+DIFFERENCE_WORDS = ("多出", "多了", "增加了", "减少了", "高出", "少了", "by")
 #: Words that attach a figure to the cloud segment when they sit before it in the clause.
 CLOUD_WORDS = ("云智能集团", "阿里云智能集团", "阿里云智能", "云收入", "云部门", "云计算部门", "阿里云", "云智能", "云业务", "云计算业务", "云服务", "云计算", "aws",
                "amazon web services", "亚马逊云科技", "亚马逊云", "google cloud", "gcp", "谷歌云", "azure",

@@ -12,7 +12,8 @@ Forms read (folded: simplified, half-width, lower case):
   three months ended september 30
 - bare quarter: 第二季度, 二季度, q2, second quarter (resolved for calendar-year companies; for
   a company whose fiscal year is not the calendar year it is *ambiguous*, never guessed)
-- quarter named by its last month: june quarter, september quarter
+- quarter named by its last month: june quarter, september quarter, three months to september,
+  截至九月底止季度
 - a year before: 去年同期, 上年同期, a year earlier (four quarters before the anchor)
 - relative: 本季度/当季/最新一季/this quarter (the article's anchor period, else the latest quarter
   ended before publication), 上季度/上个季度/last quarter (one before the anchor, else the
@@ -42,6 +43,8 @@ _QWORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, 
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
      "november", "december"], start=1)}
+_ZH_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11,
+             "十二": 12}
 _MONTH = r"(?P<month_en>january|february|march|april|may|june|july|august|september|october|november|december)"
 
 _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
@@ -49,6 +52,8 @@ _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) {_MONTH} (?P<d>\d{{1,2}})(?:,? (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) (?P<d>\d{{1,2}}) {_MONTH}(?:,? (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(rf"{_MONTH} quarter")),
+    ("end_date", re.compile(rf"(?:three months|quarter) to {_MONTH}(?: (?P<y>\d{{4}}))?")),
+    ("end_date", re.compile(r"截至(?:(?P<y>\d{4})年)?(?P<mzh>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?:底|末)止?(?:的)?(?:三个月|季度|财季)")),
     ("fiscal", re.compile(rf"(?P<y>\d{{4}})\s?财年\s?(?:{_Q})")),
     ("fiscal", re.compile(r"fy\s?'?(?P<y>\d{4}|\d{2})\s?[- ]?q(?P<qen>[1-4])")),
     ("fiscal", re.compile(r"fiscal (?:year )?(?P<y>\d{4}|'\d{2}) (?P<qword>first|second|third|fourth)[- ]quarter")),
@@ -119,7 +124,12 @@ def _mention(kind: Kind, match: re.Match[str], text: str) -> PeriodMention | Non
         year = int(digits) + (2000 if len(digits) == 2 else 0)
     end_date = None
     if kind == "end_date":
-        month = int(groups["m"]) if "m" in groups else _MONTHS[groups["month_en"]]
+        if "m" in groups:
+            month = int(groups["m"])
+        elif "mzh" in groups:
+            month = int(groups["mzh"]) if groups["mzh"].isdigit() else _ZH_MONTH[groups["mzh"]]
+        else:
+            month = _MONTHS[groups["month_en"]]
         try:
             end_date = month_end(year or 1, month) if "d" not in groups else date(year or 1, month, int(groups["d"]))
         except ValueError:
