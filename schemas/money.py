@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import DecimalException, localcontext, Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation, localcontext
 
 # Longest tokens first: the scanner takes the first that matches.
 SCALE_WORDS: dict[str, Decimal] = {

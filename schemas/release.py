@@ -59,11 +59,13 @@ class MetricLine(BaseModel):
 
     @field_validator("value", "scale", mode="after")
     @classmethod
-    def _positional(cls, value: object) -> object:
-        # A JSON number such as 1e3 reads as Decimal("1E+3"), which pydantic (and so the
-        # ingest agent) forwards as the text "1E+3", text the amount grammar does not read:
-        # the next hop would refuse what ingest accepted. Keep such a number as positional text.
-        if isinstance(value, Decimal) and value.is_finite() and "E" in str(value):
+    def _decimal_as_text(cls, value: object) -> object:
+        # A JSON number with a fraction or exponent reads as a Decimal, which the ingest agent
+        # forwards as text ("1E+3", or all 5000 digits of 0.333...), and the analysis agent
+        # then reads with the amount grammar. Read it as that same text here, so both hops
+        # apply the same rules and never disagree (found by fuzzing: 1e3 passed ingest, then
+        # was refused by analysis).
+        if isinstance(value, Decimal) and value.is_finite():
             if abs(value.adjusted()) > 60:
                 raise ValueError(f"{value} is out of range for a company figure")
             return format(value, "f")

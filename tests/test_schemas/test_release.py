@@ -464,3 +464,11 @@ def test_exponent_numbers_out_of_range_are_refused(registry):
     metric = {"segment": "cloud", "metric": "revenue", "value": "NUMBER"}
     raw = encode(doc(metrics=[metric], comparatives=[])).replace(b'"NUMBER"', b"1e999999999")
     assert refusal(registry, raw).kind == "schema"
+
+
+def test_overlong_json_fractions_are_refused_at_ingest(registry):
+    # Found by the fuzz suite: a 5000-digit fraction passed ingest (rounded) and was then
+    # refused by the analysis agent as a 5002-character amount.
+    metric = {"segment": "cloud", "metric": "revenue", "value": "NUMBER"}
+    raw = encode(doc(metrics=[metric], comparatives=[])).replace(b'"NUMBER"', b"0." + b"3" * 5000)
+    assert refusal(registry, raw).kind == "bad_value"
