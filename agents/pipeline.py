@@ -65,6 +65,7 @@ class Pipeline:
     llm: LLMWriter | None = None
     topics: dict[str, Any] = field(default_factory=dict)
     table: Any = None
+    news: Any = None  # agents.news.agent.NewsPath when the news agents run
 
 
 def register(
@@ -119,6 +120,11 @@ def register(
         async def write(stream: faust.StreamT) -> None:
             async for event in stream.events():
                 await write_event(pipe, event)
+
+    if settings.news_enabled:  # docs/news.md
+        from agents.news.agent import register_news
+
+        pipe.news = register_news(app, pipe, settings)
 
     if settings.delivery_file and settings.deliver:  # docs/delivery.md; without a file, no delivery agent
         from agents.delivery.agent import register_delivery
@@ -206,6 +212,10 @@ async def analyse_event(pipe: Pipeline, event: Any) -> None:
             await send(pipe, DRAFTS, key, alert.model_dump_json().encode())
         else:
             await publish_alert(pipe, alert)
+    if pipe.news is not None:  # spending-plan pace when the release reports capex (docs/news.md)
+        from agents.news.agent import after_release
+
+        await after_release(pipe, release)
     pipe.counters["analysis.releases"] += 1
     pipe.counters["analysis.deltas"] += len(result.deltas)
     log.info("release %s %s %s: %s, %d deltas, %d alerts", release.release_id, release.company_id,

@@ -11,6 +11,9 @@ Counter keys and what they become:
     deadletter.<reason>                   cloudpulse_deadletters_total{reason}
     analysis.deltas                       cloudpulse_deltas_total
     alert.<kind>.<severity>.<writer>      cloudpulse_alerts_total{kind, severity, writer}
+    news.<event>                          cloudpulse_news_total{event} (articles, irrelevant, relevant,
+                                          unattributed, facts, stories_new, stories_updated,
+                                          discrepancies, plans, plan_ahead/behind/on_pace)
     delivery.<receiver>.<outcome>         cloudpulse_deliveries_total{receiver, outcome}
                                           (outcome "queue_full": a receiver's queue was full)
 
@@ -35,6 +38,8 @@ FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "invalid": ("cloudpulse_validation_failures_total", "Inputs refused by validation, by reason", ("reason",)),
     "deadletter": ("cloudpulse_deadletters_total", "Records sent to a dead-letter topic, by reason", ("reason",)),
     "alert": ("cloudpulse_alerts_total", "Alerts published", ("kind", "severity", "writer")),
+    "news": ("cloudpulse_news_total", "News path: articles in, dropped, facts, stories, discrepancies, plans",
+             ("event",)),
     "delivery": ("cloudpulse_deliveries_total",
                  "Delivery outcomes per receiver (delivered, retried, dead-lettered, silenced, queue_full, ...)",
                  ("receiver", "outcome")),

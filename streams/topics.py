@@ -37,11 +37,17 @@ DELIVERY_RETRY = "cloudpulse.deliveries.retry"  # parked deliveries, with their 
 DELIVERY_DEADLETTER = "cloudpulse.deliveries.deadletter"  # out of attempts or failed finally
 SILENCES = "cloudpulse.silences"  # keyed by silence id (compacted)
 LEDGER_TABLE = "deliveries"
+# --- News (docs/news.md)
+NEWS = "news.articles"  # input: articles, contract v1 (schemas/article.py)
+NEWS_RELEVANT = "cloudpulse.news.relevant"  # relevant readings, keyed by subject company
+STORIES_TABLE = "news_stories"  # story id -> sources, facts, index state
+PLANS_TABLE = "news_plans"  # company -> plans read from news, plan alert chains
 
-INPUTS = (RELEASES,)
-PIPELINE = (RELEASES, VALID_RELEASES, DEADLETTER, DRAFTS, ALERTS, DELTAS, DELIVERY_RETRY, DELIVERY_DEADLETTER)
+INPUTS = (RELEASES, NEWS)
+PIPELINE = (RELEASES, VALID_RELEASES, DEADLETTER, DRAFTS, ALERTS, DELTAS, DELIVERY_RETRY, DELIVERY_DEADLETTER,
+            NEWS, NEWS_RELEVANT)
 COMPACTED = (DELIVERIES, SILENCES)  # only the latest record per key matters
-TABLES = (HISTORY_TABLE, LEDGER_TABLE)
+TABLES = (HISTORY_TABLE, LEDGER_TABLE, STORIES_TABLE, PLANS_TABLE)
 
 
 class TopicMismatch(RuntimeError):
@@ -65,7 +71,7 @@ DAY_MS = 86_400_000
 # Retention: inputs and outputs are history (replay reads inputs; alerts history reads alerts),
 # so they are kept; internal hand-over topics only need to outlive an outage.
 RETENTION_MS: dict[str, int] = {
-    RELEASES: -1, ALERTS: -1, DELTAS: -1,
+    RELEASES: -1, ALERTS: -1, DELTAS: -1, NEWS: -1, NEWS_RELEVANT: 7 * DAY_MS,
     VALID_RELEASES: 7 * DAY_MS, DRAFTS: 7 * DAY_MS,
     DEADLETTER: 90 * DAY_MS, DELIVERY_RETRY: 30 * DAY_MS, DELIVERY_DEADLETTER: 90 * DAY_MS,
 }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from kafka import KafkaConsumer
 
 from agents.analysis import AnalysisStage
 from agents.deltas import DeltaEngine
+from agents.news.agent import build_news, plan_alerts
 from agents.rules import RuleSet
 from schemas.company import Registry
 from schemas.release import parse_release
@@ -60,9 +63,14 @@ async def offline_alerts(lines: list[bytes]) -> list[dict[str, Any]]:
     stage = AnalysisStage(DeltaEngine(), RuleSet.load(None))
     table: dict[str, Any] = {}
     alerts: list[dict[str, Any]] = []
+    # Spending-plan pace alerts follow a release with capex in the worker (agents/news/agent.py).
+    plans_pipe = SimpleNamespace(settings=Settings(), table=table, counters=Counter())
+    news = build_news(plans_pipe.settings, registry, {}, {}, reader=object())
     for line in lines:
-        result = await stage.process(parse_release(line, registry, max_bytes=262144), table)
+        release = parse_release(line, registry, max_bytes=262144)
+        result = await stage.process(release, table)
         alerts.extend(alert.model_dump(mode="json") for alert in result.alerts)
+        alerts.extend(alert.model_dump(mode="json") for alert in plan_alerts(plans_pipe, news, release))
     return alerts
 
 

@@ -12,8 +12,9 @@ plan facts (``measure="plan_total"``). Progress through a quarter:
   and an alert is due. A quarter missing from the history makes the status ``incomplete``:
   a gap is never read as zero spend.
 
-A news plan without a stated start starts with the company's first fiscal quarter beginning
-after the article (plans are announced for the years ahead); a plan equal to a configured one
+A news plan starts on its stated start if that is the first day of a fiscal quarter; otherwise
+(no start, or a mid-quarter date such as the article's own) with the next fiscal quarter: plans
+are announced for the years ahead; a plan equal to a configured one
 (company, amount, horizon, start) is the same plan, not a second one.
 
 Usage::
@@ -91,15 +92,20 @@ def quarter_containing(company: Company, day: date) -> date:
     return end
 
 
+def _quarter_start(company: Company, day: date) -> bool:
+    previous = date.fromordinal(day.toordinal() - 1)
+    return company.calendar.is_quarter_end(previous)
+
+
 def plan_from_fact(fact: NewsFact, company: Company, published: date, *, source_url: str | None) -> Plan | None:
     """A plan read from a news plan fact; None when the fact lacks a horizon or currency."""
     if fact.measure != "plan_total" or fact.plan_years is None or fact.currency is None or fact.company != company.id:
         return None
-    if fact.plan_start is not None:
-        start = fact.plan_start
-    else:
-        # The first day of the next fiscal quarter: plans are announced for the years ahead.
-        start = date.fromordinal(quarter_containing(company, published).toordinal() + 1)
+    start = fact.plan_start or published
+    if not _quarter_start(company, start):
+        # "未来三年" counts from the next fiscal quarter: a mid-quarter date (often just the
+        # article's own date) is not when the spending starts.
+        start = date.fromordinal(quarter_containing(company, start).toordinal() + 1)
     ident = f"{company.id}|{fact.value.normalize()}|{fact.currency}|{fact.plan_years.normalize()}|{start}"
     return Plan(
         plan_id="news-" + hashlib.sha256(ident.encode()).hexdigest()[:12], company=company.id, origin="news",

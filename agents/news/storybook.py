@@ -8,6 +8,7 @@ rebalance :meth:`StoryBook.rebuild` re-indexes it from the table. A record::
     {"story_id": "story-…", "company": "BABA", "first_article_id": "…",
      "members": [{"article_id", "outlet", "url", "published_at", "language"}, …],
      "facts": [<NewsFact JSON>, …],           # union over members, first wording kept
+     "fact_articles": {fact_id: article_id},  # who stated each fact first
      "index": {"signatures": [[…]], "last_seen": "…"},
      "alert_ids": ["…"], "alerted_outlets": 1}
 
@@ -80,6 +81,13 @@ def facts_of(record: Record) -> list[NewsFact]:
     return [NewsFact.model_validate(f) for f in record["facts"]]
 
 
+def source_of_fact(record: Record, fact_id: str) -> NewsSource:
+    """The article that first stated a fact (the story's first article if unknown)."""
+    article = record.get("fact_articles", {}).get(fact_id, record["first_article_id"])
+    member = next((m for m in record["members"] if m["article_id"] == article), record["members"][0])
+    return NewsSource.model_validate(member)
+
+
 class StoryBook:
     """Stories in a mutable mapping, with the grouper index kept in step."""
 
@@ -121,6 +129,8 @@ class StoryBook:
                 known.add(key)
                 new_facts.append(fact)
         record["facts"] = [*record["facts"], *(f.model_dump(mode="json") for f in new_facts)]
+        # Which article first stated each fact: a cross-check names that outlet and url.
+        record["fact_articles"] = {**record.get("fact_articles", {}), **{f.fact_id: reading.article_id for f in new_facts}}
         record["index"] = self.grouper.export(assignment.story_id)
         # Re-assigned, never mutated in place: a Faust table only changelogs assignments.
         self.store[assignment.story_id] = record

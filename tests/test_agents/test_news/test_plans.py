@@ -70,6 +70,8 @@ def test_plan_from_a_news_fact_starts_with_the_next_fiscal_quarter() -> None:
     assert plan.start == date(2025, 4, 1) and plan.identity == configured.identity
     assert plan.origin == "news" and plan.plan_id.startswith("news-")
     stated = f.model_copy(update={"plan_start": date(2025, 7, 1)})
+    assert plan_from_fact(f.model_copy(update={"plan_start": date(2025, 2, 24)}), BABA, date(2025, 2, 24),
+                          source_url=None).start == date(2025, 4, 1)
     assert plan_from_fact(stated, BABA, date(2025, 2, 24), source_url=None).start == date(2025, 7, 1)
     assert plan_from_fact(f.model_copy(update={"plan_years": None}), BABA, date(2025, 2, 24), source_url=None) is None
 

@@ -1,0 +1,238 @@
+"""The news agents: articles in, story alerts out, through the release path's writer and delivery.
+
+    news.articles --news-ingest (parse, read)--> cloudpulse.news.relevant (keyed by subject company)
+                      \\--> cloudpulse.deadletter (invalid bytes, internal errors)
+                      irrelevant or unattributed articles: counted and dropped here (the cheap path)
+    cloudpulse.news.relevant --news-analyse (stories, plans, history tables)--> cloudpulse.alerts
+                                                                 (or cloudpulse.alerts.drafts with an LLM)
+    releases with capex (analyse agent) --plan pace--> cloudpulse.alerts
+
+Keying the relevant topic by company puts a company's stories, plans and release history in
+the same partition: cross-checks read the history table there, and republications of a story
+(same subject) meet their story there. Both agents catch per event and dead-letter with the
+bytes they read, like the release agents.
+
+Usage (from agents.pipeline.register)::
+
+    news = register_news(app, pipe, settings)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import faust
+
+from agents.history import History
+from agents.ingest import dead_letter, internal_error
+from agents.news.alerts import compose_plan, compose_story
+from agents.news.crosscheck import cross_check
+from agents.news.planbook import PlanBook
+from agents.news.plans import Plan, latest_quarter, load_plans, plan_from_fact, track
+from agents.news.reading import NewsReader
+from agents.news.stories import StoryGrouper
+from agents.news.storybook import StoryBook, source_of_fact, subject_company
+from schemas.alert import Alert
+from schemas.article import parse_article
+from schemas.errors import InvalidInput
+from schemas.news import ArticleReading
+from schemas.news_alert import CrossCheck, PlanProgress
+from schemas.release import Release
+from streams.settings import Settings
+from streams.topics import DRAFTS, NEWS, NEWS_RELEVANT, PLANS_TABLE, STORIES_TABLE
+
+log = logging.getLogger("cloudpulse.news")
+
+
+@dataclass(slots=True)
+class NewsPath:
+    """What the news agents share: reader, story and plan books, settings."""
+
+    settings: Settings
+    reader: Any  # NewsReader, or anything with read(article) and folded(article)
+    stories: StoryBook
+    plans: PlanBook
+    stale: bool = True  # the story index must be rebuilt from the table before the next article
+
+
+def build_news(settings: Settings, registry: Any, stories_store: Any, plans_store: Any,
+               reader: Any = None) -> NewsPath:
+    if reader is None:
+        kwargs = {} if settings.news_min_relevance is None else {"min_relevance": settings.news_min_relevance}
+        reader = NewsReader(registry, **kwargs)
+    grouper = StoryGrouper(threshold=settings.news_story_threshold, num_perm=settings.news_num_perm,
+                           window=timedelta(days=settings.news_story_window_days))
+    return NewsPath(settings, reader, StoryBook(stories_store, grouper), PlanBook(plans_store, load_plans(settings.plans_file)))
+
+
+def register_news(app: faust.App, pipe: Any, settings: Settings, *, reader: Any = None) -> NewsPath:
+    table = lambda name: app.Table(
+        name, default=None, partitions=settings.partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"))
+    news = build_news(settings, pipe.registry, table(STORIES_TABLE), table(PLANS_TABLE), reader)
+    topic = lambda name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
+                                   partitions=settings.partitions)
+    pipe.topics.update({NEWS: topic(NEWS), NEWS_RELEVANT: topic(NEWS_RELEVANT)})
+
+    @app.on_rebalance_complete.connect
+    async def _index_stale(sender: Any, **kwargs: Any) -> None:
+        # Partitions (and so the stories in the table) may have changed hands: re-index lazily.
+        news.stale = True
+
+    @app.agent(pipe.topics[NEWS], name="cloudpulse.news-ingest", concurrency=1)
+    async def news_ingest(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await ingest_article(pipe, news, event)
+
+    @app.agent(pipe.topics[NEWS_RELEVANT], name="cloudpulse.news-analyse", concurrency=1)
+    async def news_analyse(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await analyse_article(pipe, news, event)
+
+    return news
+
+
+async def ingest_article(pipe: Any, news: NewsPath, event: Any) -> None:
+    from agents.pipeline import _source, in_window, send, send_deadletter
+
+    source = _source(event)
+    pipe.counters[f"in.{source.topic}"] += 1
+    if not in_window(pipe, event):
+        return
+    raw = event.value or b""
+    try:
+        article = parse_article(raw, max_bytes=pipe.settings.max_payload_bytes)
+        reading = news.reader.read(article)
+        folded = news.reader.folded(article).text if reading.relevance.relevant else ""
+    except Exception as exc:  # dead-letter, never crash
+        reason = exc if isinstance(exc, InvalidInput) else internal_error(exc)
+        if isinstance(exc, InvalidInput):
+            pipe.counters[f"invalid.{reason.kind}"] += 1
+        else:
+            log.exception("news ingest failed on %s[%d]@%d", source.topic, source.partition, source.offset)
+        await send_deadletter(pipe, dead_letter(raw, source, reason))
+        return
+    pipe.counters["news.articles"] += 1
+    if not reading.relevance.relevant:
+        pipe.counters["news.irrelevant"] += 1
+        return
+    company = subject_company(reading)
+    if company is None:
+        pipe.counters["news.unattributed"] += 1  # relevant, but about no registry company
+        return
+    pipe.counters["news.relevant"] += 1
+    pipe.counters["news.facts"] += len(reading.facts)
+    payload = {"reading": reading.model_dump(mode="json"), "folded": folded}
+    await send(pipe, NEWS_RELEVANT, company.encode(), json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+async def analyse_article(pipe: Any, news: NewsPath, event: Any) -> None:
+    from agents.pipeline import _source, send_deadletter
+
+    source = _source(event)
+    pipe.counters[f"in.{source.topic}"] += 1
+    raw = event.value or b""
+    try:
+        document = json.loads(raw)
+        reading = ArticleReading.model_validate(document["reading"])
+        alerts = story_alerts(pipe, news, reading, document["folded"])
+    except Exception as exc:  # dead-letter, never crash
+        log.exception("news analysis failed on %s[%d]@%d", source.topic, source.partition, source.offset)
+        await send_deadletter(pipe, dead_letter(raw, source, internal_error(exc)))
+        return
+    for alert in alerts:
+        await emit(pipe, alert)
+
+
+def story_alerts(pipe: Any, news: NewsPath, reading: ArticleReading, folded: str) -> list[Alert]:
+    """Story update, plans, cross-checks and the alert the story's state calls for."""
+    if news.stale:
+        count = news.stories.rebuild()
+        news.stale = False
+        log.info("story index rebuilt from the stories table: %d stories", count)
+    update = news.stories.add(reading, folded)
+    counters = pipe.counters
+    counters["news.stories_new" if update.is_new else "news.stories_updated"] += 1
+    company_id = update.record.get("company") or subject_company(reading)
+    if company_id is None:
+        return []
+    company = pipe.registry.get(company_id)
+    history = History(pipe.table, company.id)
+    new_ids = {f.fact_id for f in update.new_facts}
+    plan = None
+    for fact in update.facts:
+        found = plan_from_fact(fact, company, update.sources[0].published_at.date(), source_url=update.sources[0].url)
+        if found is None:
+            continue
+        if fact.fact_id in new_ids and news.plans.add(found):
+            counters["news.plans"] += 1
+        plan = plan or progress_of(news.plans.find(found), history, company, pipe.settings)
+    checks: list[CrossCheck] = []
+    for fact in update.facts:
+        origin = source_of_fact(update.record, fact.fact_id)
+        check = cross_check(fact, history, company, outlet=origin.outlet, url=origin.url)
+        if check is not None:
+            checks.append(check)
+            if fact.fact_id in new_ids and check.outcome == "discrepancy":
+                counters["news.discrepancies"] += 1
+    alert = compose_story(update.record, company, checks, plan, corroboration=pipe.settings.news_corroboration_outlets,
+                          new_fact_ids=sorted(new_ids))
+    if alert is None:
+        return []
+    news.stories.remember_alert(update.story_id, alert.alert_id, update.outlets)
+    return [alert]
+
+
+def progress_of(plan: Plan, history: History, company: Any, settings: Settings) -> PlanProgress | None:
+    through = latest_quarter(history, plan, company)
+    if through is None:
+        return None
+    return track(plan, history, company, through=through, margin=settings.plan_pace_margin_pct)
+
+
+async def after_release(pipe: Any, release: Release) -> None:
+    """Plan pace when a release reports capex (called from the analyse agent, per event)."""
+    news: NewsPath | None = getattr(pipe, "news", None)
+    if news is None:
+        return
+    try:
+        alerts = plan_alerts(pipe, news, release)
+    except Exception:  # the release's own outputs are out already; a plan failure must not undo them
+        log.exception("plan tracking failed for %s", release.release_id)
+        pipe.counters["news.plan_errors"] += 1
+        return
+    for alert in alerts:
+        await emit(pipe, alert)
+
+
+def plan_alerts(pipe: Any, news: NewsPath, release: Release) -> list[Alert]:
+    """Plan-pace alerts due after ``release`` (none unless it reports group capex)."""
+    if not any(o.metric == "capex" and o.segment == "group" for o in release.observations):
+        return []
+    history = History(pipe.table, release.company_id)
+    out = []
+    for plan in news.plans.plans_for(release.company_id):
+        progress = track(plan, history, release.company, through=release.period_end, margin=pipe.settings.plan_pace_margin_pct)
+        if progress is None:
+            continue
+        alert = compose_plan(progress, release.company, release_id=release.release_id, source_url=release.source_url,
+                             created_at=release.published_at, chain=news.plans.chain(plan),
+                             last_status=news.plans.last_status(plan))
+        news.plans.remember(plan, progress.status, alert.alert_id if alert else None)
+        if alert is not None:
+            pipe.counters[f"news.plan_{progress.status}"] += 1
+            out.append(alert)
+    return out
+
+
+async def emit(pipe: Any, alert: Alert) -> None:
+    from agents.pipeline import publish_alert, send
+
+    if pipe.llm is not None:
+        await send(pipe, DRAFTS, alert.company.encode(), alert.model_dump_json().encode())
+    else:
+        await publish_alert(pipe, alert)
