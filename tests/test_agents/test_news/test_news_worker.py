@@ -1,0 +1,69 @@
+"""News through a real worker on the session broker: dead letters, stories, cross-check, plan pace."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from pipeline_helpers import alibaba_lines, read_jsonl, read_topic
+
+from streams.demo import wait_processed
+from streams.launcher import start_worker, stop_process
+from streams.news_demo import bundled_articles, publish_articles, wait_news_processed
+from streams.publisher import Message, send_all
+from streams.topics import DEADLETTER, NEWS, RELEASES, all_topics, ensure_topics
+
+pytestmark = pytest.mark.broker
+
+INVALID = {b"{not json": "invalid_json", b'{"article_id": "x", "url": "u"}': "schema"}
+RELEVANT_IN_SAMPLE = 5  # six articles, one about food delivery
+
+
+def test_articles_through_the_worker(make_settings, tmp_path: Path) -> None:
+    settings = make_settings()
+    ensure_topics(settings, all_topics(settings))
+    releases = alibaba_lines()
+    send_all(settings, settings.topic(RELEASES), [Message(b"BABA", line, None) for line in releases])
+    log = tmp_path / "worker.log"
+    proc = start_worker(settings, log)
+    try:
+        # Releases first, so the history a cross-check reads is there (news and releases are
+        # separate agents; their relative order is not defined across topics).
+        assert wait_processed(settings, len(releases), proc, timeout=90), log.read_text()[-3000:]
+        publish_articles(settings, [*bundled_articles(), *INVALID])
+        assert wait_news_processed(settings, relevant=RELEVANT_IN_SAMPLE, proc=proc, timeout=90), log.read_text()[-3000:]
+    finally:
+        stop_process(proc)
+
+    letters = [json.loads(r.value) for r in read_topic(settings, DEADLETTER)]
+    news_letters = {base64.b64decode(d["original_b64"]): d["reason"] for d in letters
+                    if d["source_topic"] == settings.topic(NEWS)}
+    assert news_letters == INVALID
+
+    alerts = read_jsonl(settings.alerts_out)
+    assert len(alerts) == len({a["alert_id"] for a in alerts})
+    news = [a for a in alerts if a["trigger"] == "news"]
+    by_story: dict[str, list[dict]] = {}
+    for alert in news:
+        by_story.setdefault(alert["news"]["story_id"], []).append(alert)
+
+    # The plan story: caixin (zh-Hans), udn (zh-Hant republication), sina (copy) are one story;
+    # one alert on the first article and one revision once three outlets carry it.
+    (plan_story,) = [chain for chain in by_story.values() if chain[0]["kind"] == "news_plan"]
+    first, corroborated = plan_story
+    assert [s["outlet"] for s in corroborated["news"]["sources"]] == ["财新", "經濟日報", "新浪财经"]
+    assert corroborated["revises"] == first["alert_id"]
+    assert corroborated["plan"]["plan_id"] == "baba-cloud-ai-2025"
+
+    # The discrepancy: 第一财经's 388亿 against the release's 398.24亿, both sources named.
+    (discrepancy,) = [a for a in news if a["kind"] == "news_discrepancy"]
+    (check,) = [c for c in discrepancy["news"]["checks"] if c["outcome"] == "discrepancy"]
+    assert (check["outlet"], check["release_id"]) == ("第一财经", "BABA-FY2026Q2-results")
+    assert check["news_value"] == "38800000000" and check["release_value"] == "39824000000"
+
+    # Plan pace from the releases: FY2026Q1 capex 386亿 is 21.9% ahead of 3800亿 / 12 quarters.
+    plan_alerts = [a for a in alerts if a["trigger"] == "plan"]
+    assert [(a["fiscal_period"], a["plan"]["status"], a["plan"]["pace_pct"]) for a in plan_alerts] == [
+        ("FY2026Q1", "ahead", 21.9), ("FY2026Q2", "on_pace", 10.7)]
