@@ -306,6 +306,12 @@ from streams.cli_delivery import COMMANDS as _DELIVERY_COMMANDS  # noqa: E402  #
 for _command in _DELIVERY_COMMANDS:
     main.add_command(_command)
 
+# --- eval: annotated sample sets (streams/cli_eval.py) ------------------------------------
+from streams.cli_eval import COMMANDS as _EVAL_COMMANDS  # noqa: E402  # it imports the helpers above
+
+for _command in _EVAL_COMMANDS:
+    main.add_command(_command)
+
 
 if __name__ == "__main__":
     main()

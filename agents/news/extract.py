@@ -183,10 +183,14 @@ class FactExtractor:
             plan_years = Decimal(plan)
             plan_start = article.published_at.date()
             note = "plan start not stated: implied by the article date"
-        start = min(window_start, quantity.start)
+        # Evidence: from the metric word (or the plan's horizon, or the clause start) to the figure.
+        if metric_match is not None and metric_match.start() < quantity.start:
+            start = metric_match.start()
+        else:
+            start = _clause_start(text, sentence, quantity)
         if measure == "plan_total":
             horizon = _HORIZON.search(text, sentence.start, quantity.start)
-            start = min(start, horizon.start()) if horizon else start
+            start = horizon.start() if horizon else start
         original_start, original_end = folded.original_span(start, quantity.end)
         evidence_text = article.text[original_start:original_end]
         confidence = 0.55 + 0.15 * bool(metric_match) + 0.1 * company_explicit + 0.1 * (
@@ -342,6 +346,11 @@ def _anchor(periods: list[PeriodMention], company: Company, article: Article) ->
             if resolved.period_end is not None:
                 return resolved.period_end
     return None
+
+
+def _clause_start(text: str, sentence: _Sentence, quantity: Quantity) -> int:
+    commas = [m.end() for m in re.finditer(r"[,;:]\s?", text[sentence.start : quantity.start])]
+    return sentence.start + (commas[-1] if commas else 0)
 
 
 def _declines(text: str, window_start: int, quantity: Quantity) -> bool:

@@ -18,8 +18,9 @@ _RUN = re.compile(
     rf"(?P<pct>百分之)?(?P<num>[{_NUMERAL}]+(?:点[{_NUMERAL}]+)?)"
     r"(?P<after>万亿|亿|万|元|美元|港元|%|个百分点|个季度|季度|年|倍|家|座|个)?"
 )
-# Characters before a numeral that make it part of a word or an ordinal (第三, 周一, 星期一).
-_WORD_BEFORE = frozenset("第周期礼")
+# Characters before a numeral that make it part of a word or an ordinal (第三, 周一, 星期一), or
+# an approximate count that is not a figure (数十亿: "several billion", 几百万).
+_WORD_BEFORE = frozenset("第周期礼数几")
 
 
 def numeral_spans(text: str) -> Iterator[tuple[int, int, str]]:

@@ -48,12 +48,12 @@ _ZH_MONTH = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 
 _MONTH = r"(?P<month_en>january|february|march|april|may|june|july|august|september|october|november|december)"
 
 _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
-    ("end_date", re.compile(r"截至(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:止)?(?:的)?(?:三个月|季度|财季|止季度|止三个月)")),
+    ("end_date", re.compile(r"截至(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日(?:止)?(?:的)?(?:[三3]个月|季度|财季)")),
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) {_MONTH} (?P<d>\d{{1,2}})(?:,? (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) (?P<d>\d{{1,2}}) {_MONTH}(?:,? (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(rf"{_MONTH} quarter")),
     ("end_date", re.compile(rf"(?:three months|quarter) to {_MONTH}(?: (?P<y>\d{{4}}))?")),
-    ("end_date", re.compile(r"截至(?:(?P<y>\d{4})年)?(?P<mzh>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?:底|末)止?(?:的)?(?:三个月|季度|财季)")),
+    ("end_date", re.compile(r"截至(?:(?P<y>\d{4})年)?(?P<mzh>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?:底|末)止?(?:的)?(?:[三3]个月|季度|财季)")),
     ("fiscal", re.compile(rf"(?P<y>\d{{4}})\s?财年\s?(?:{_Q})")),
     ("fiscal", re.compile(r"fy\s?'?(?P<y>\d{4}|\d{2})\s?[- ]?q(?P<qen>[1-4])")),
     ("fiscal", re.compile(r"fiscal (?:year )?(?P<y>\d{4}|'\d{2}) (?P<qword>first|second|third|fourth)[- ]quarter")),

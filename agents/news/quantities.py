@@ -96,7 +96,7 @@ def _inside_word(text: str, start: int) -> bool:
 
 
 def _bound(left: str, right: str) -> tuple[Literal["at_least", "at_most"] | None, bool]:
-    tail = left[-8:]
+    tail = left[-14:]
     if any(tail.rstrip().endswith(w) for w in _AT_LEAST):
         return "at_least", True
     if any(tail.rstrip().endswith(w) for w in _AT_MOST):

@@ -75,7 +75,7 @@ class RelevanceScorer:
         if families and _NUMBER_NEAR_METRIC.search(text):
             score += NUMBER_WEIGHT
             reasons.append("number+metric")
-        elif families and _AMOUNT_NEAR_INVESTMENT.search(text):
+        elif families.keys() & {"cloud", "capex", "ai_infra"} and _AMOUNT_NEAR_INVESTMENT.search(text):
             score += NUMBER_WEIGHT
             reasons.append("amount+investment")
         if any(m.role == "subject" for m in mentions):
