@@ -15,17 +15,46 @@ Usage::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from throughput import quarter_ends  # bench/throughput.py (scripts run from bench/)
+import throughput  # bench/throughput.py (scripts run from bench/)
 
-QUARTERS = quarter_ends(200)  # 2016Q1 onwards: 50 years is more than any benchmark needs
+QUARTERS = throughput.quarter_ends(200)  # 2016Q1 onwards: 50 years is more than any benchmark needs
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def company_id(n: int) -> str:
     return f"C{n:05d}"
+
+
+STEMS_ZH = "甲乙丙丁戊己庚辛壬癸"
+
+
+def names(n: int) -> tuple[str, str]:
+    """English and Chinese display names without digits ("Company BC", "公司乙丙").
+
+    Digits in a name are not harmless: the LLM grounding check reads "Company 0" as the
+    number 0, which is not a fact, and rejects the text (see docs/benchmarks.md). Real
+    names mostly have none, so the benchmarks do not either.
+    """
+    en, k = "", n
+    while True:
+        en, k = chr(ord("A") + k % 26) + en, k // 26
+        if k == 0:
+            break
+    zh = "".join(STEMS_ZH[int(d)] for d in str(n))  # one heavenly stem per decimal digit
+    return f"Company {en}", f"公司{zh}"
+
+
+def registry_toml(companies: int) -> str:
+    """throughput.registry_toml's companies (C00000…), with names from :func:`names`."""
+    def rename(match: re.Match[str]) -> str:
+        en, zh = names(int(match.group(1)))
+        return f'name_en = "{en}"\nname_zh = "{zh}"'
+
+    return re.sub(r'name_en = "Company (\d+)"\nname_zh = "公司\d+"', rename, throughput.registry_toml(companies))
 
 
 def release(company: int, quarter: int, *, capex: int, published_at: datetime | None = None,
@@ -77,7 +106,7 @@ def article(n: int, companies: int) -> dict:
     company = n % max(companies, 1)
     zh = n % 2 == 0
     template = ZH if zh else EN
-    values = {"name": f"公司{company}" if zh else f"Company {company}", "q": 1 + n % 4,
+    values = {"name": names(company)[1 if zh else 0], "q": 1 + n % 4,
               "rev": 10 + n % 90, "yoy": 5 + n % 40, "capex": 3 + n % 20}
     text = template.format(**values)
     return {

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from throughput import registry_toml  # bench/throughput.py (scripts run from bench/)
+from corpus import registry_toml
 
 from streams.broker import EmbeddedBroker
 from streams.settings import Settings

@@ -42,7 +42,7 @@ from harness import bench_env, machine, ratio, summary
 from report import emit  # bench/report.py (scripts run from bench/)
 
 from streams.launcher import start_worker, stop_process
-from streams.offsets import poll_until
+from streams.offsets import committed_offsets, poll_until
 from streams.settings import Settings
 from streams.topics import INPUTS, RELEASES, all_topics, ensure_topics
 
@@ -159,7 +159,11 @@ async def timed_phase(settings: Settings, producer: AIOKafkaProducer, tail: Sink
         result["p99_vs_raw"] = ratio(result["pipeline"]["p99_ms"], result["raw_consumer"]["p99_ms"], 2)
         result["p99_under_target"] = result["pipeline"]["p99_ms"] < TARGET_P99_MS
     if news_rate:
+        # Articles the worker's group committed: proof the background load reached a news agent
+        # (topics can exist before any agent reads them).
+        consumed = await asyncio.to_thread(committed_offsets, settings, settings.app_id, [settings.topic(NEWS)])
         result["news_articles_sent"] = news_counter["articles"]
+        result["news_articles_consumed"] = sum(consumed.values())
         result["news_rate_per_s"] = news_rate
     return result
 
@@ -222,7 +226,7 @@ async def run(settings: Settings, workdir: Path, args: argparse.Namespace) -> di
     return phases
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--releases", type=int, default=120, help="timed releases per phase")
     parser.add_argument("--rate", type=float, default=1.0, help="releases per second")
@@ -230,8 +234,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--news-rate", type=float, default=20.0, help="background articles per second (news phase)")
     parser.add_argument("--skip-news", action="store_true", help="quiet phase only")
     parser.add_argument("--out", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else argv
-    args = parser.parse_args(argv)
+    args = arguments().parse_args(argv)
     load_before = machine()
     with bench_env(args.companies) as (settings, workdir):
         ensure_topics(settings, all_topics(settings))

@@ -92,14 +92,18 @@ def _logs(workdir: Path, run: str) -> str:
     return "\n".join(p.read_text(errors="replace")[-1500:] for p in sorted(workdir.glob(f"worker-{run}-*.log")))
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--releases", type=int, default=3000)
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each arm, alternating")
     parser.add_argument("--out", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else argv
-    args = parser.parse_args(argv)
+    args = arguments().parse_args(argv)
     load_before = machine()
     messages = releases(args.releases, args.companies)
     runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}

@@ -1,0 +1,117 @@
+"""LLM economy: calls per alert, latency added over templates, cache hits on a replay.
+
+    python bench/llm_economy.py [--releases 40] [--rate 1] [--llm-latency 0.3] [--out bench/results/llm_economy.json]
+
+Against the local OpenAI-compatible stub (agents/llm/stub.py) answering after a fixed
+``--llm-latency`` (300 ms: a fast hosted model), a well-behaved model: no faults (those are
+bench/llm_faults.py's business). In one run, on one broker:
+
+1. template arm: a worker with the LLM off; publish-to-alert latency of N releases at
+   ``--rate`` per second, each yielding one alert (bench/latency.py's method and clock);
+2. LLM arm: the same releases, on fresh topics, to a worker with the stub configured (fresh
+   response cache); same latency figures, plus HTTP calls received by the stub per alert;
+3. replay: ``cloudpulse replay`` (streams.replay.run_replay) of the LLM arm's input, with
+   its response cache. Target: 0 new calls and every alert's text identical to the live
+   run's. The cache hit rate is reported as 1 - new calls / alerts, a lower bound (each miss
+   costs at least one call), exact when there are no new calls.
+
+Token budgets are lifted (0 = no limit) so the budget never turns an LLM alert into a
+template one here; the budget has its own unit tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from harness import bench_env, machine, ratio
+from latency import running, timed_phase, warm_up
+from report import emit  # bench/report.py (scripts run from bench/)
+
+from agents.llm.stub import StubLLM
+from streams.replay import ReplayOptions, run_replay
+from streams.settings import Settings
+from streams.topics import all_topics, ensure_topics
+
+TEXT_FIELDS = ("title_zh", "title_en", "text_zh", "text_en", "generated_by")
+
+
+async def arm(settings: Settings, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    ensure_topics(settings, all_topics(settings))
+    async with running(settings, workdir) as (proc, producer, tail):
+        await warm_up(settings, producer, tail, proc, args.companies, workdir / f"worker-{settings.app_id}.log")
+        return await timed_phase(settings, producer, tail, first=2 * args.companies, count=args.releases,
+                                 rate=args.rate, companies=args.companies, news_rate=None)
+
+
+def alerts_in(path: Path) -> dict[str, dict[str, Any]]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return {record["alert_id"]: record for record in map(json.loads, filter(str.strip, lines))}
+
+
+def fresh(base: Settings, name: str, workdir: Path, **updates: Any) -> Settings:
+    run = uuid.uuid4().hex[:6]
+    return base.model_copy(update={"app_id": f"{name}-{run}", "topic_prefix": f"{name}{run}.",
+                                   "alerts_out": workdir / f"alerts-{name}.jsonl",
+                                   "data_dir": workdir / f"data-{name}", **updates})
+
+
+async def run(base: Settings, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    template = await arm(fresh(base, "tmpl", workdir), workdir, args)
+    with StubLLM(latency=args.llm_latency) as stub:
+        settings = fresh(base, "llm", workdir, llm_base_url=stub.base_url, llm_model="stub",
+                         llm_cache_file=workdir / "llm-cache.jsonl", llm_tokens_per_hour=0, llm_tokens_per_day=0)
+        llm = await arm(settings, workdir, args)
+        live_calls = len(stub.requests)
+        live = alerts_in(settings.alerts_out)  # type: ignore[arg-type]
+        replayed = await asyncio.to_thread(run_replay, settings, ReplayOptions(timeout=600))
+        replay_calls = len(stub.requests) - live_calls
+    same_text = sum(1 for a in replayed.alerts
+                    if a["alert_id"] in live and all(a[f] == live[a["alert_id"]][f] for f in TEXT_FIELDS))
+    llm_written = sum(1 for a in live.values() if a["generated_by"].startswith("llm:"))
+    result: dict[str, Any] = {
+        "template": template, "llm": llm,
+        "live": {"alerts": len(live), "llm_written": llm_written, "http_calls": live_calls,
+                 "calls_per_alert": ratio(live_calls, len(live), 2)},
+        "replay": {"inputs": replayed.inputs, "alerts": len(replayed.alerts), "new_http_calls": replay_calls,
+                   "identical_texts": f"{same_text}/{len(replayed.alerts)}",
+                   "cache_hit_rate_min": round(1 - replay_calls / len(replayed.alerts), 3) if replayed.alerts else None,
+                   "seconds": round(replayed.seconds, 1)},
+    }
+    if template.get("pipeline") and llm.get("pipeline"):
+        for q in ("p50_ms", "p99_ms"):
+            result[f"added_{q}"] = round(llm["pipeline"][q] - template["pipeline"][q], 1)
+            result[f"{q.split('_')[0]}_vs_template"] = ratio(llm["pipeline"][q], template["pipeline"][q], 2)
+    return result
+
+
+def arguments() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--releases", type=int, default=40, help="timed releases per arm")
+    parser.add_argument("--rate", type=float, default=1.0, help="releases per second")
+    parser.add_argument("--companies", type=int, default=8)
+    parser.add_argument("--llm-latency", type=float, default=0.3, help="seconds before each stub answer")
+    parser.add_argument("--out", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    argv = sys.argv[1:] if argv is None else argv
+    args = arguments().parse_args(argv)
+    load_before = machine()
+    with bench_env(args.companies) as (settings, workdir):
+        result = asyncio.run(run(settings, workdir, args))
+    results = {"benchmark": "llm_economy", "command": " ".join(["python bench/llm_economy.py", *argv]),
+               "llm_latency_s": args.llm_latency, **result,
+               "machine_before": load_before, "machine_after": machine()}
+    emit(results, args.out)
+    return results
+
+
+if __name__ == "__main__":
+    main()
