@@ -37,7 +37,7 @@ from agents.sinks import read_records
 from streams.launcher import start_worker, stop_process
 from streams.offsets import committed_offsets, end_offsets, offsets_at
 from streams.settings import Settings
-from streams.topics import DEADLETTER, DRAFTS, INPUTS, VALID_RELEASES, all_topics, delete_topics, ensure_topics
+from streams.topics import DEADLETTER, DRAFTS, INPUTS, NEWS_RELEVANT, VALID_RELEASES, all_topics, delete_topics, ensure_topics
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,8 @@ def run_replay(base: Settings, options: ReplayOptions, console: Console | None =
 def _follow(settings: Settings, proc: Any, starts: dict[Any, int], ends: dict[Any, int], total: int,
             timeout: float, console: Console, log_path: Path) -> None:
     """Progress until the group has committed every input up to the captured ends and drained
-    the internal topics (valid releases, drafts) behind them."""
-    internal = [settings.topic(VALID_RELEASES), settings.topic(DRAFTS)]
+    the internal topics (valid releases, drafts, relevant news) behind them."""
+    internal = [settings.topic(VALID_RELEASES), settings.topic(DRAFTS), settings.topic(NEWS_RELEVANT)]
     deadline = time.monotonic() + timeout
     columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]} msg/s"),
                TimeRemainingColumn())
