@@ -27,7 +27,7 @@ from collections import ChainMap, Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from fuzz_payloads import ARTICLE_MAX_BYTES, Case, release_seeds
+from fuzz_payloads import Case, release_seeds
 
 from agents.analysis import AnalysisStage
 from agents.deltas import DeltaEngine
@@ -204,43 +204,77 @@ class ArticleStage:
             return dead_letter(raw or b"", source, internal_error(exc))
 
 
-def article_stage(settings: Settings) -> Any:
-    """The news path's ingest stage when it exists, else :class:`ArticleStage`."""
+def news_agent() -> Any:
+    """agents.news.agent when the news path is wired, else None."""
     try:
-        from agents.news.ingest import ArticleIngest  # type: ignore[import-not-found]
+        from agents.news import agent
     except ImportError:
-        return ArticleStage(max_bytes=ARTICLE_MAX_BYTES)
-    return ArticleIngest(max_bytes=ARTICLE_MAX_BYTES)
+        return None
+    return agent if hasattr(agent, "ingest_article") and hasattr(agent, "build_news") else None
 
 
 class ArticleHarness:
-    """The article ingest stage, plus the dead-letter record as it would be put on the topic."""
+    """The news ingest agent's per-event function (or, before it exists, :class:`ArticleStage`).
+
+    With the news path present, an article goes through ``agents.news.agent.ingest_article``
+    (parse, read, forward when relevant) and a forwarded reading through ``analyse_article``
+    (stories, plans, alerts), on recording topics and dict tables, as releases do above.
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.load()
-        self.stage = article_stage(self.settings)
+        self.agent = news_agent()
+        self.stage = ArticleStage(max_bytes=self.settings.max_payload_bytes)
         self.offset = 0
         self.outcomes: Counter[str] = Counter()
+        if self.agent is not None:
+            registry = Registry.load(self.settings.registry_file)
+            self.pipe = Pipeline(settings=self.settings, ingest=IngestStage(registry, max_bytes=1),
+                                 analysis=AnalysisStage(DeltaEngine(), RuleSet.load(self.settings.rules_file)),
+                                 registry=registry, table={})
+            self.news = self.agent.build_news(self.settings, registry, {}, {})
+            self.loop = asyncio.new_event_loop()
 
     def check(self, case: Case) -> Verdict:
         self.offset += 1
         verdict = Verdict(case.family, "crash")
         try:
-            result = self.stage.process(case.raw, Source(ARTICLES, 0, self.offset, b"k"))
-            if isinstance(result, DeadLetter):
-                verdict.outcome, problems = judge_deadletter(result.model_dump_json().encode(), case.raw)
-                verdict.problems += problems
-            else:
-                verdict.outcome = "accepted"
-                # What a news agent forwards must read back as the same article.
-                again = parse_article(result.model_dump_json().encode(), max_bytes=1 << 22)
-                if again != result:
-                    verdict.problems.append("accepted article does not round-trip through its JSON")
+            sent = self._agent(case) if self.agent is not None else self._stage(case)
         except Exception as exc:  # noqa: BLE001 - any escape is the finding
             verdict.problems.append(f"article ingest raised {exc!r}"[:300])
+            sent = None
+        if sent is not None:
+            verdict.outcome, problems = sent
+            verdict.problems += problems
         verdict.problems += expectation(case, verdict.outcome)
         self.outcomes[verdict.outcome] += 1
         return verdict
+
+    def _stage(self, case: Case) -> tuple[str, list[str]]:
+        result = self.stage.process(case.raw, Source(ARTICLES, 0, self.offset, b"k"))
+        if isinstance(result, DeadLetter):
+            return judge_deadletter(result.model_dump_json().encode(), case.raw)
+        # What a news agent forwards must read back as the same article.
+        again = parse_article(result.model_dump_json().encode(), max_bytes=1 << 22)
+        return "accepted", [] if again == result else ["accepted article does not round-trip through its JSON"]
+
+    def _agent(self, case: Case) -> tuple[str, list[str]]:
+        from streams.topics import NEWS_RELEVANT
+
+        self.pipe.topics = {name: RecordingTopic(name) for name in (DEADLETTER, NEWS_RELEVANT, "cloudpulse.alerts",
+                                                                    "cloudpulse.alerts.drafts")}
+        event = _Event(case.raw, _Message(ARTICLES, 0, self.offset, b"k"))
+        self.loop.run_until_complete(self.agent.ingest_article(self.pipe, self.news, event))
+        dead, relevant = self.pipe.topics[DEADLETTER].sent, self.pipe.topics[NEWS_RELEVANT].sent
+        if dead:
+            return judge_deadletter(dead[0][1], case.raw if case.raw else None)
+        for key, value in relevant:
+            later = _Event(value, _Message(NEWS_RELEVANT, 0, self.offset, key))
+            self.loop.run_until_complete(self.agent.analyse_article(self.pipe, self.news, later))
+            if self.pipe.topics[DEADLETTER].sent:
+                summary = DeadLetter.model_validate_json(self.pipe.topics[DEADLETTER].sent[0][1]).summary
+                return "accepted", [f"accepted by news ingest, refused by news analysis: {summary}"[:400]]
+        return "accepted", []
 
 
 @dataclass(slots=True)
