@@ -123,6 +123,16 @@ def run_demo(
             console.print("[red]the worker did not finish processing in time; its log ends with:[/]")
             console.print(log_path.read_text("utf-8", errors="replace")[-4000:])
             return 1
+        # News after the releases, so the sample's cross-check finds the quarter it contradicts.
+        from streams.news_demo import DEMO_RELEVANT, bundled_articles, publish_articles, wait_news_processed
+
+        articles = bundled_articles()
+        publish_articles(settings, articles)
+        console.print(f"[dim]published {len(articles)} news articles; waiting for the news agents…[/]")
+        if not wait_news_processed(settings, relevant=DEMO_RELEVANT, proc=proc, timeout=timeout):
+            console.print("[red]the worker did not finish the news in time; its log ends with:[/]")
+            console.print(log_path.read_text("utf-8", errors="replace")[-4000:])
+            return 1
         if deliver_config is not None:
             from streams.delivery_report import delivery_summary, wait_delivered
 
@@ -137,7 +147,8 @@ def run_demo(
         print_quarter_tables(console, deltas, Registry.load(settings.registry_file))
         kept = [p for p in (alerts_out, deltas_out) if p]
         console.print(
-            f"\n[bold]{len(messages)} releases → {len(deltas)} delta records → {len(alerts)} alerts[/] "
+            f"\n[bold]{len(messages)} releases + {len(articles)} articles → {len(deltas)} delta records → "
+            f"{len(alerts)} alerts[/] "
             f"in {time.monotonic() - started:.1f} s"
             + (f"; written to {', '.join(map(str, kept))}" if kept else "")
         )

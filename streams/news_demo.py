@@ -16,6 +16,8 @@ from streams.publisher import Message, send_all
 from streams.settings import Settings
 from streams.topics import NEWS, NEWS_RELEVANT
 
+DEMO_RELEVANT = 5  # articles of the bundled sample that reach the analysis (one is off-topic)
+
 
 def bundled_articles() -> list[bytes]:
     """The sample articles shipped with the package (streams/data/news/sample.jsonl)."""

@@ -11,14 +11,19 @@ from pipeline_helpers import alibaba_lines, read_jsonl, read_topic
 
 from streams.demo import wait_processed
 from streams.launcher import start_worker, stop_process
-from streams.news_demo import bundled_articles, publish_articles, wait_news_processed
+from streams.news_demo import (
+    DEMO_RELEVANT,
+    bundled_articles,
+    publish_articles,
+    wait_news_processed,
+)
 from streams.publisher import Message, send_all
 from streams.topics import DEADLETTER, NEWS, RELEASES, all_topics, ensure_topics
 
 pytestmark = pytest.mark.broker
 
 INVALID = {b"{not json": "invalid_json", b'{"article_id": "x", "url": "u"}': "schema"}
-RELEVANT_IN_SAMPLE = 5  # six articles, one about food delivery
+
 
 
 def test_articles_through_the_worker(make_settings, tmp_path: Path) -> None:
@@ -33,7 +38,7 @@ def test_articles_through_the_worker(make_settings, tmp_path: Path) -> None:
         # separate agents; their relative order is not defined across topics).
         assert wait_processed(settings, len(releases), proc, timeout=90), log.read_text()[-3000:]
         publish_articles(settings, [*bundled_articles(), *INVALID])
-        assert wait_news_processed(settings, relevant=RELEVANT_IN_SAMPLE, proc=proc, timeout=90), log.read_text()[-3000:]
+        assert wait_news_processed(settings, relevant=DEMO_RELEVANT, proc=proc, timeout=90), log.read_text()[-3000:]
     finally:
         stop_process(proc)
 
