@@ -3,7 +3,7 @@
 A matcher set maps a field to the values it accepts: ``{"company": ["BABA"], "severity":
 ["critical"]}`` matches when every field has at least one accepted value. ``kind`` and
 ``segment`` are many-valued on an alert (all its kinds, every segment its hits and facts
-name), so one shared value is enough.
+name, news facts included), so one shared value is enough.
 
 Usage::
 
@@ -28,7 +28,8 @@ def values_of(alert: Alert, field: str, receiver: str | None = None) -> set[str]
     if field == "severity":
         return {alert.severity}
     if field == "segment":
-        return {h.segment for h in alert.hits} | {f.segment for f in alert.facts}
+        news = {f.segment for f in alert.news.facts if f.segment} if alert.news is not None else set()
+        return {h.segment for h in alert.hits} | {f.segment for f in alert.facts} | news
     if field == "trigger":
         return {alert.trigger}
     if field == "receiver":

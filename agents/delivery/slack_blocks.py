@@ -87,6 +87,9 @@ def layout(alert: Alert, *, languages: str = "both", revision: bool = False) -> 
     fields = _fields(alert)
     if fields:
         blocks.append({"type": "section", "fields": fields})
+    if alert.news is not None:  # every outlet of the story, linked (docs/news.md)
+        links = " · ".join(f"<{escape(s.url).replace('|', '%7C')}|{escape(s.outlet)}>" for s in alert.news.sources)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": trim(f"Sources / 来源: {links}", SECTION_LIMIT)}]})
     context = f"{', '.join(alert.kinds)} · `{alert.alert_id}` · {alert.generated_by}"
     if alert.source_url:
         context += f" · <{alert.source_url}|source>"
