@@ -30,6 +30,19 @@ aiokafka's fetch position is pulled back to that position: whatever is fetched n
 delivered (at worst a second time), never dropped. Normally the read offset is the last
 delivered offset, one below the position, and nothing changes.
 
+Third gap: offsets committed before the table writes they cover are durable. Table writes are
+queued in Faust's ``ProducerBuffer`` (``send_soon``: ``__setitem__`` cannot await), and before
+committing Faust calls ``producer.flush()``, whose ``ProducerBuffer.flush`` gives up after
+0.1 s without a message sent and returns with the queue not empty. On a loaded machine
+(commit runs of 0.5 s were logged) the input offset was committed while the history writes
+of that input were still queued; a SIGKILL then lost them for good: the next worker never saw
+the release again and computed later quarters against a hole (seen in a
+``bench/faults/sigkill.py`` run: one quarter missing, four alerts different). So ``_commit``
+first waits until the buffer is empty *and* its sender is idle (a message taken off the queue
+is not in aiokafka's accumulator until its send returns), then flushes aiokafka, then commits.
+If that does not happen within ``SETTLE_TIMEOUT`` the commit is skipped: a later one covers it,
+and an uncommitted offset is only processed again.
+
 Usage::
 
     transport = rereading_transport()(app.conf.broker_consumer, app)
@@ -37,14 +50,17 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from faust.transport.drivers.aiokafka import Consumer, Transport
 from faust.types import TP
 
 log = logging.getLogger(__name__)
+
+SETTLE_TIMEOUT = 30.0  # seconds a commit waits for queued table writes (third gap) before it is skipped
 
 
 class ReReadingConsumer(Consumer):
@@ -104,6 +120,35 @@ class ReReadingConsumer(Consumer):
         # Faust's own convention: offset 0 is stored as None ("read nothing yet").
         self._read_offset[tp] = position or None
 
+    async def _commit(self, offsets: Mapping[TP, int]) -> bool:
+        if not await self._producer_settled(SETTLE_TIMEOUT):
+            log.warning("commit skipped: queued table writes not sent within %.0f s; offsets stay uncommitted "
+                        "until a later commit", SETTLE_TIMEOUT)
+            return False
+        return await super()._commit(offsets)
+
+    async def _producer_settled(self, timeout: float) -> bool:
+        """Everything queued with ``send_soon`` so far is acknowledged by the broker (third gap)."""
+        producer = self.app.producer
+        buffer = producer.buffer
+        if self.app.conf.producer_threaded:
+            # The threaded producer drains its own queue in its thread; not used by cloudpulse.
+            await producer.flush()
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not _buffer_idle(buffer):
+            if buffer.should_stop:
+                # Shutting down: the sender is gone; commit only if it left nothing behind.
+                if not buffer.pending.empty():
+                    return False
+                break
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.005)
+        await producer.flush()  # aiokafka: every batch handed over is acknowledged
+        return True
+
     def _fetch_position(self, tp: TP) -> int | None:
         """aiokafka's next fetch offset for ``tp``, or None if it has none (not assigned)."""
         consumer = getattr(self._thread, "_consumer", None)
@@ -111,6 +156,14 @@ class ReReadingConsumer(Consumer):
         assignment = subscription.assignment if subscription is not None else None
         state = assignment.state_value(tp) if assignment is not None else None
         return state.position if state is not None and state.has_valid_position else None
+
+
+def _buffer_idle(buffer: Any) -> bool:
+    """Nothing queued, and the sender task is waiting for the next message (none in hand)."""
+    pending: asyncio.Queue[Any] = buffer.pending
+    # asyncio.Queue keeps the futures of waiting get() calls in ``_getters``: the buffer's
+    # single sender task is parked there exactly when it holds no message.
+    return pending.empty() and any(not getter.done() for getter in getattr(pending, "_getters", ()))
 
 
 def rereading_transport(consumer_cls: type[Consumer] = ReReadingConsumer) -> type[Transport]:

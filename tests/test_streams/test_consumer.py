@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from types import SimpleNamespace
 
+import pytest
 from faust.types import TP
 
+import streams.consumer as consumer_module
 from streams.consumer import ReReadingConsumer
 
 A, B = TP("t", 0), TP("t", 1)
@@ -134,3 +137,84 @@ async def test_revoked_partition_read_offset_is_left_to_the_next_assignment() ->
     c = consumer({A: [record(7), record(8)]}, positions={})
     await drain(c)
     assert c._read_offset[A] == 8
+
+
+# --- third gap: commit only after queued table writes are acknowledged -------------------------
+class Buffer:
+    """Faust's ProducerBuffer, reduced: a queue and one sender task that takes, then sends."""
+
+    def __init__(self, events: list[str], send_time: float) -> None:
+        self.pending: asyncio.Queue[str] = asyncio.Queue()
+        self.should_stop = False
+        self.events = events
+        self.send_time = send_time
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._handle_pending())
+
+    async def _handle_pending(self) -> None:
+        while True:
+            msg = await self.pending.get()
+            await asyncio.sleep(self.send_time)  # in hand: off the queue, not yet handed to aiokafka
+            self.events.append(f"sent {msg}")
+
+
+def committing_consumer(buffer: Buffer, events: list[str]) -> ReReadingConsumer:
+    c = object.__new__(ReReadingConsumer)
+
+    async def flush() -> None:
+        events.append("aiokafka flush")
+
+    async def commit(offsets) -> bool:
+        events.append(f"commit {offsets}")
+        return True
+
+    c.__dict__.update(
+        app=SimpleNamespace(producer=SimpleNamespace(buffer=buffer, flush=flush),
+                            conf=SimpleNamespace(producer_threaded=False)),
+        _thread=SimpleNamespace(commit=commit),
+    )
+    return c
+
+
+async def test_commit_waits_for_queued_and_in_hand_table_writes() -> None:
+    events: list[str] = []
+    buffer = Buffer(events, send_time=0.02)
+    buffer.start()
+    for key in ("a", "b", "c"):
+        buffer.pending.put_nowait(key)
+    await asyncio.sleep(0)  # the sender takes "a": the queue holds two, one is in hand
+    c = committing_consumer(buffer, events)
+    assert await c._commit({A: 5}) is True
+    assert events == ["sent a", "sent b", "sent c", "aiokafka flush", f"commit {({A: 5})}"]
+    buffer.task.cancel()
+
+
+async def test_commit_waits_for_the_one_message_in_hand() -> None:
+    events: list[str] = []
+    buffer = Buffer(events, send_time=0.02)
+    buffer.start()
+    buffer.pending.put_nowait("a")
+    await asyncio.sleep(0)
+    assert buffer.pending.empty()  # Faust's own flush would see "size 0" here and commit at once
+    assert await committing_consumer(buffer, events)._commit({A: 1}) is True
+    assert events[0] == "sent a"
+    buffer.task.cancel()
+
+
+async def test_commit_is_skipped_when_writes_cannot_be_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    buffer = Buffer(events, send_time=0.0)  # no sender task running: nothing is ever sent
+    buffer.pending.put_nowait("a")
+    monkeypatch.setattr(consumer_module, "SETTLE_TIMEOUT", 0.05)
+    assert await committing_consumer(buffer, events)._commit({A: 1}) is False
+    assert events == []
+
+
+async def test_shutdown_with_nothing_queued_commits() -> None:
+    events: list[str] = []
+    buffer = Buffer(events, send_time=0.0)  # sender already stopped
+    buffer.should_stop = True
+    assert await committing_consumer(buffer, events)._commit({A: 2}) is True
+    assert events == ["aiokafka flush", f"commit {({A: 2})}"]
