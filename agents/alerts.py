@@ -81,14 +81,14 @@ def compose(
 ) -> list[Draft]:
     """One draft for the release's quarter (if any rule fires), one per recomputed quarter."""
     drafts: list[Draft] = []
-    own = _draft(release, release.period_end, outcome.deltas, rules, earlier_alert_ids)
+    own = _draft(release, release.period_end, outcome.deltas, rules, earlier_alert_ids, outcome.docs)
     if own is not None:
         drafts.append(own)
     by_period: dict[date, list[DeltaRecord]] = {}
     for record in outcome.recomputed:
         by_period.setdefault(record.period_end, []).append(record)
     for period, records in sorted(by_period.items()):
-        draft = _draft(release, period, records, rules, earlier_alert_ids)
+        draft = _draft(release, period, records, rules, earlier_alert_ids, outcome.docs)
         if draft is not None:
             drafts.append(draft)
     return drafts
@@ -100,6 +100,7 @@ def _draft(
     facts: list[DeltaRecord],
     rules: RuleSet,
     earlier_alert_ids: dict[date, list[str]],
+    docs: dict[str, dict[str, Any]],
 ) -> Draft | None:
     hits = rules.evaluate_all(facts)
     if not hits:
@@ -114,7 +115,7 @@ def _draft(
         "trigger": trigger,
         # Release ids are left out at every level (a comparative printed in the release carries
         # the release's own id): a republished identical release is the same news.
-        "facts": [_without_release_ids(f.model_dump(mode="json", exclude={"delta_id"})) for f in facts],
+        "facts": [_without_release_ids(_doc(f, docs)) for f in facts],
         "hits": [h.model_dump(mode="json") for h in hits],
     }
     alert_id = content_id("alert", identity)
@@ -143,11 +144,19 @@ def _draft(
 RELEASE_ID_KEYS = frozenset({"release_id", "previous_release_id"})
 
 
+def _doc(record: DeltaRecord, docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The record's JSON form without its id: the one the engine hashed, else dumped now."""
+    doc = docs.get(record.delta_id)
+    return doc if doc is not None else record.model_dump(mode="json", exclude={"delta_id"})
+
+
 def _without_release_ids(value: Any) -> Any:
+    # Recurses only into containers: a fact has ~40 scalar fields and this runs per fact.
     if isinstance(value, dict):
-        return {k: _without_release_ids(v) for k, v in value.items() if k not in RELEASE_ID_KEYS}
+        return {k: _without_release_ids(v) if isinstance(v, (dict, list)) else v
+                for k, v in value.items() if k not in RELEASE_ID_KEYS}
     if isinstance(value, list):
-        return [_without_release_ids(v) for v in value]
+        return [_without_release_ids(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 

@@ -31,11 +31,13 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from agents.history import History, Value, same_number
 from schemas.company import Company
 from schemas.delta import DeltaRecord, PriorValue, Revision
+from schemas.fiscal import FiscalCalendar
 from schemas.numbers import HUNDRED, round_ratio
 from schemas.release import Observation, Release
 
@@ -50,6 +52,13 @@ class Outcome:
     deltas: list[DeltaRecord] = field(default_factory=list)  # for the release's own quarter
     recomputed: list[DeltaRecord] = field(default_factory=list)  # dependent quarters
     status: str = "new"  # new | duplicate | revision | mixed
+    # delta_id -> the record's JSON form without its id: what the id was hashed from, kept so
+    # alert identities (agents/alerts.py) need not dump every record a second time.
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, record: DeltaRecord, doc: dict[str, Any], *, recomputed: bool = False) -> None:
+        (self.recomputed if recomputed else self.deltas).append(record)
+        self.docs[record.delta_id] = doc
 
 
 class DeltaEngine:
@@ -57,7 +66,7 @@ class DeltaEngine:
 
     def apply(self, release: Release, store: MutableMapping[str, Any]) -> Outcome:
         history = History(store, release.company_id)
-        cal = release.company.calendar
+        cal = CachedCalendar(release.company.calendar)
         here = release.period_end
         # What each comparative's quarter read as before, to see which values this release moves.
         before = {
@@ -73,7 +82,7 @@ class DeltaEngine:
 
         outcome = Outcome(status=_overall(statuses.values()))
         for obs in release.observations:
-            outcome.deltas.append(self._delta(history, release.company, obs, release.release_id))
+            outcome.add(*self._delta(history, release.company, obs, release.release_id))
 
         # Quarters whose deltas depend on a value that just changed: a new or revised reported
         # figure, or a comparative that changes a quarter's best value (it fills a gap, or
@@ -107,8 +116,8 @@ class DeltaEngine:
             entry = history.reported(segment, metric, period)
             assert entry is not None
             dependent = _observation_of(entry, segment, metric, period)
-            record = self._delta(history, release.company, dependent, entry["release_id"], trigger="recompute")
-            outcome.recomputed.append(record)
+            outcome.add(*self._delta(history, release.company, dependent, entry["release_id"], trigger="recompute"),
+                        recomputed=True)
         return outcome
 
     # ------------------------------------------------------------------------------------
@@ -119,8 +128,9 @@ class DeltaEngine:
         obs: Observation,
         release_id: str,
         trigger: str | None = None,
-    ) -> DeltaRecord:
-        cal = company.calendar
+    ) -> tuple[DeltaRecord, dict[str, Any]]:
+        """The record, and its JSON form without ``delta_id`` (what the id is hashed from)."""
+        cal = CachedCalendar(company.calendar)
         period = obs.period_end
         seg, met = obs.segment, obs.metric
         fields: dict[str, Any] = {}
@@ -200,8 +210,11 @@ class DeltaEngine:
             "approx": obs.approx,
             **fields,
         }
+        # Validated once (pydantic's validator is faster than model_construct's Python loop),
+        # dumped once; the id is hashed from that dump and the dump is kept for alert ids.
         probe = DeltaRecord(delta_id="", **body)
-        return probe.model_copy(update={"delta_id": content_id("delta", probe.model_dump(mode="json", exclude={"delta_id"}))})
+        doc = probe.model_dump(mode="json", exclude={"delta_id"})
+        return probe.model_copy(update={"delta_id": content_id("delta", doc)}), doc
 
     def _yoy(
         self,
@@ -302,3 +315,33 @@ def content_id(prefix: str, body: Any) -> str:
     """A stable id from content: same facts, same id, on any machine and any run."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return f"{prefix}-{hashlib.sha256(canonical.encode('utf-8')).hexdigest()[:20]}"
+
+
+class CachedCalendar:
+    """A fiscal calendar with ``shift`` and ``label`` memoised.
+
+    The engine asks for the same few quarters dozens of times per release, and each answer
+    re-checks the date against the calendar (a ``calendar.monthrange`` per call). Answers
+    depend only on (calendar, date, step), so they are shared across releases and companies.
+    """
+
+    __slots__ = ("calendar",)
+
+    def __init__(self, calendar: FiscalCalendar) -> None:
+        self.calendar = calendar
+
+    def shift(self, period_end: date, quarters: int) -> date:
+        return _shift(self.calendar, period_end, quarters)
+
+    def label(self, period_end: date) -> str:
+        return _label(self.calendar, period_end)
+
+
+@lru_cache(maxsize=1 << 16)
+def _shift(calendar: FiscalCalendar, period_end: date, quarters: int) -> date:
+    return calendar.shift(period_end, quarters)
+
+
+@lru_cache(maxsize=1 << 16)
+def _label(calendar: FiscalCalendar, period_end: date) -> str:
+    return calendar.label(period_end)

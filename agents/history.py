@@ -73,25 +73,45 @@ class Value:
 
 
 class History:
-    """Read/write view over the store for one company; caches series it touched."""
+    """Read/write view over the store for one company; caches series it touched.
+
+    Copy-on-write: a series is read as stored (a Faust table value must be re-assigned to be
+    changelogged, never mutated in place), and only a point about to change is copied, with
+    the series' point index. A release touches one or two points of a series that may hold
+    forty quarters, and copying every point on every read was a measurable cost per release.
+    """
 
     def __init__(self, store: MutableMapping[str, Any], company: str) -> None:
         self._store = store
         self.company = company
         self._cache: dict[str, dict[str, Any]] = {}
+        self._owned: dict[str, set[str]] = {}  # series key -> points copied (safe to change)
         self._dirty: set[str] = set()
 
     def series(self, segment: str, metric: str) -> dict[str, Any]:
+        """The series as stored, or as changed by this view: read-only for callers."""
         key = series_key(self.company, segment, metric)
-        if key not in self._cache:
+        cached = self._cache.get(key)
+        if cached is None:
             stored = self._store.get(key)
-            # Copy: a Faust table value must be re-assigned to be changelogged, never mutated.
-            self._cache[key] = {"points": {k: _copy_point(v) for k, v in (stored or {}).get("points", {}).items()}}
-        return self._cache[key]
+            cached = self._cache[key] = stored if stored is not None and "points" in stored else {"points": {}}
+        return cached
 
     def _point(self, segment: str, metric: str, period_end: date) -> dict[str, Any]:
-        points = self.series(segment, metric)["points"]
-        return points.setdefault(period_end.isoformat(), {"reported": None, "revisions": [], "comparatives": {}})
+        """A point this view owns (copied from the stored one, or new), ready to change."""
+        key = series_key(self.company, segment, metric)
+        series = self.series(segment, metric)
+        owned = self._owned.get(key)
+        if owned is None:
+            series = self._cache[key] = {"points": dict(series["points"])}  # the index, not the points
+            owned = self._owned[key] = set()
+        points = series["points"]
+        day = period_end.isoformat()
+        if day not in owned:
+            stored = points.get(day)
+            points[day] = _copy_point(stored) if stored is not None else {"reported": None, "revisions": [], "comparatives": {}}
+            owned.add(day)
+        return points[day]
 
     def upsert_reported(self, obs: Observation, release_id: str) -> UpsertResult:
         """Record an as-reported value; a different figure for a known quarter is a revision."""
@@ -161,6 +181,7 @@ class History:
         for key in sorted(self._dirty):
             self._store[key] = self._cache[key]
         self._dirty.clear()
+        self._owned.clear()  # the store holds those objects now: a later change copies again
 
 
 def _copy_point(point: dict[str, Any]) -> dict[str, Any]:
