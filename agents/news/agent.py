@@ -31,6 +31,7 @@ from agents.history import History
 from agents.ingest import dead_letter, internal_error
 from agents.news.alerts import compose_plan, compose_story
 from agents.news.crosscheck import cross_check
+from agents.news.llm_extract import build_extractor, merge
 from agents.news.planbook import PlanBook
 from agents.news.plans import Plan, latest_quarter, load_plans, plan_from_fact, track
 from agents.news.reading import NewsReader
@@ -56,6 +57,7 @@ class NewsPath:
     reader: Any  # NewsReader, or anything with read(article) and folded(article)
     stories: StoryBook
     plans: PlanBook
+    extractor: Any = None  # agents.news.llm_extract.LLMExtractor when configured
     stale: bool = True  # the story index must be rebuilt from the table before the next article
 
 
@@ -74,6 +76,7 @@ def register_news(app: faust.App, pipe: Any, settings: Settings, *, reader: Any 
         name, default=None, partitions=settings.partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"))
     news = build_news(settings, pipe.registry, table(STORIES_TABLE), table(PLANS_TABLE), reader)
+    news.extractor = build_extractor(settings, pipe.registry)
     topic = lambda name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
                                    partitions=settings.partitions)
     pipe.topics.update({NEWS: topic(NEWS), NEWS_RELEVANT: topic(NEWS_RELEVANT)})
@@ -108,6 +111,9 @@ async def ingest_article(pipe: Any, news: NewsPath, event: Any) -> None:
         article = parse_article(raw, max_bytes=pipe.settings.max_payload_bytes)
         reading = news.reader.read(article)
         folded = news.reader.folded(article).text if reading.relevance.relevant else ""
+        if news.extractor is not None and reading.relevance.relevant:
+            extra = await news.extractor.extract(article, reading)
+            reading = reading.model_copy(update={"facts": merge(reading.facts, extra)})
     except Exception as exc:  # dead-letter, never crash
         reason = exc if isinstance(exc, InvalidInput) else internal_error(exc)
         if isinstance(exc, InvalidInput):
