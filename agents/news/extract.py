@@ -14,11 +14,14 @@ Usage::
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from agents.news.lexicon import (
     BLOCK_WORDS,
@@ -44,7 +47,7 @@ from agents.news.periods import (
     resolve,
 )
 from agents.news.quantities import Quantity, find_quantities
-from agents.news.tagging import Tagged
+from agents.news.tagging import Hit, Tagged
 from schemas.article import Article
 from schemas.company import Company, Registry
 from schemas.news import Evidence, NewsFact
@@ -68,12 +71,15 @@ _EN_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 _FIGURE_GAP_ZH = 30
 _FIGURE_GAP_EN = 80
 _FIGURE_AFTER = 12
+_FORECAST_REACH = 200  # a forecast word further back than this is another clause's
 # What may sit between a period and its figure: "上季度的26%", "26% in the previous quarter".
 # A comparison base ("较上季度的26%") owns a figure only through a linking word; any other
 # period owns a figure a few words later ("上年同期为净流入173.72亿元").
 _COMPARISON_GAP = re.compile(r"\s?(?:的|为|是)\s?(?:约|超过|近)?\s?")
 _BEFORE_GAP = re.compile(r"[^\d,.;:。!?，；：、]{0,6}")
 _AFTER_GAP = re.compile(r"\s?(?:growth|increase|rise|gain|growth rate)?\s?(?:in|during|for|at)?\s?(?:the\s)?")
+_ADJACENT_REACH = 64  # longer than any period expression plus its linking words
+T = TypeVar("T")
 _ALWAYS_GROUP = frozenset({"capex", "free_cash_flow", "ai_investment"})
 
 
@@ -85,9 +91,10 @@ class _Sentence:
 
 @dataclass(slots=True)
 class _Context:
-    """What one article's earlier sentences established."""
+    """What one article's earlier sentences established, and its company hits by position."""
 
     anchor: date | None
+    hits: _Ordered[Hit]
     last_period: dict[str, ResolvedPeriod] = field(default_factory=dict)
 
 
@@ -99,23 +106,22 @@ class FactExtractor:
 
     def extract(self, article: Article, folded: Folded, tagged: Tagged) -> tuple[NewsFact, ...]:
         text = folded.text
-        periods = find_periods(text)
-        period_spans = [(p.start, p.end) for p in periods]
-        quantities = [
-            q for q in find_quantities(text)
-            if not any(s <= q.start < e for s, e in period_spans)
-        ]
+        # Everything below is looked up by position (bisect), so the work per figure does not
+        # grow with the article: extraction stays linear in its length.
+        periods = _Ordered(find_periods(text))
+        quantities = [q for q in find_quantities(text) if periods.covering(q.start) is None]
         if not quantities:
             return ()
         default_company = self._default_company(tagged)
-        anchor = self._article_anchor(periods, default_company, article)
-        context = _Context(anchor=anchor)
+        anchor = self._article_anchor(periods.items, default_company, article)
+        context = _Context(anchor=anchor, hits=_Ordered(tagged.hits))
+        sentences = _Sentences(text)
         facts: dict[tuple[object, ...], NewsFact] = {}
         previous: Quantity | None = None
         for quantity in quantities:
-            sentence = _sentence_of(text, quantity.start)
+            sentence = sentences.of(quantity.start)
             if not _conversion(text, previous, quantity):
-                fact = self._fact(article, folded, tagged, periods, quantity, sentence, default_company, context)
+                fact = self._fact(article, folded, periods, quantity, sentence, default_company, context)
                 if fact is not None:
                     key = (fact.company, fact.segment, fact.metric, fact.measure, fact.value, fact.fiscal_period)
                     facts.setdefault(key, fact)
@@ -133,14 +139,14 @@ class FactExtractor:
         return subjects[0] if subjects else (tagged.mentions[0].company if tagged.mentions else None)
 
     def _fact(
-        self, article: Article, folded: Folded, tagged: Tagged, periods: list[PeriodMention],
+        self, article: Article, folded: Folded, periods: _Ordered[PeriodMention],
         quantity: Quantity, sentence: _Sentence, default_company: str | None, context: _Context,
     ) -> NewsFact | None:
         text = folded.text
         before = text[sentence.start : quantity.start]
         # A forecast word before the figure makes it an expectation ("市场预期的30%", "expects $91bn");
         # the reported figure earlier in the same sentence stays.
-        if _FORECAST.search(text, sentence.start, quantity.start):
+        if _FORECAST.search(text, max(sentence.start, quantity.start - _FORECAST_REACH), quantity.start):
             return None
         if quantity.kind == "amount" and _DIFFERENCE.search(text, max(sentence.start, quantity.start - 5), quantity.start):
             return None
@@ -164,11 +170,11 @@ class FactExtractor:
             text[quantity.end : min(sentence.end, quantity.end + 4)]
         ):
             return None
-        company_id, company_explicit = self._company(tagged, sentence, quantity, default_company)
+        company_id, company_explicit = self._company(context.hits, sentence, quantity, default_company)
         if company_id is None:
             return None
         company = self._registry.get(company_id)
-        segment = "group" if metric in _ALWAYS_GROUP else _segment(text, sentence, quantity, tagged, company_id)
+        segment = "group" if metric in _ALWAYS_GROUP else _segment(text, sentence, quantity, context.hits)
         resolved = self._period(text, periods, sentence, quantity, company, article, context)
         if measure == "plan_total":
             resolved = NO_PERIOD
@@ -209,23 +215,23 @@ class FactExtractor:
 
     @staticmethod
     def _company(
-        tagged: Tagged, sentence: _Sentence, quantity: Quantity, default: str | None
+        hits: _Ordered[Hit], sentence: _Sentence, quantity: Quantity, default: str | None
     ) -> tuple[str | None, bool]:
-        in_sentence = [h for h in tagged.hits if sentence.start <= h.start < quantity.start]
+        in_sentence = hits.between(sentence.start, quantity.start)
         if in_sentence:
             return in_sentence[-1].company, True
-        earlier = [h for h in tagged.hits if h.start < sentence.start]
+        earlier = hits.between(0, sentence.start)
         if earlier:
             return earlier[-1].company, False
         return default, False
 
     def _period(
-        self, folded_text: str, periods: list[PeriodMention], sentence: _Sentence, quantity: Quantity,
+        self, folded_text: str, periods: _Ordered[PeriodMention], sentence: _Sentence, quantity: Quantity,
         company: Company, article: Article, context: _Context,
     ) -> ResolvedPeriod:
         chosen = _adjacent_period(folded_text, periods, quantity)
         if chosen is None:
-            in_sentence = [p for p in periods if sentence.start <= p.start < sentence.end and not p.comparison
+            in_sentence = [p for p in periods.between(sentence.start, sentence.end) if not p.comparison
                            and p.kind not in ("previous", "year_ago")]
             # Relative mentions ("上年同期", "a year earlier") own only the figure they are written
             # next to (see _adjacent_period).
@@ -239,9 +245,8 @@ class FactExtractor:
             return context.last_period[company.id]
         if chosen is None:
             # Relative mentions ("the previous quarter") belong to their own sentence.
-            earlier = [p for p in periods if p.end <= sentence.start and not p.comparison
-                       and p.kind not in ("previous", "year_ago")]
-            chosen = earlier[-1] if earlier else None
+            chosen = next((p for p in reversed(periods.between(0, sentence.start)) if p.end <= sentence.start
+                           and not p.comparison and p.kind not in ("previous", "year_ago")), None)
         if chosen is None:
             if context.anchor is None or not company.calendar.is_quarter_end(context.anchor):
                 return NO_PERIOD
@@ -254,12 +259,38 @@ class FactExtractor:
         return resolved
 
 
-def _sentence_of(text: str, position: int) -> _Sentence:
-    start = 0
-    for match in _SENTENCE_END.finditer(text, 0, position):
-        start = match.end()
-    end_match = _SENTENCE_END.search(text, position)
-    return _Sentence(start, end_match.start() if end_match else len(text))
+class _Sentences:
+    """Sentence bounds by position: one scan of the text, then a bisect per lookup."""
+
+    def __init__(self, text: str) -> None:
+        marks = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text)]
+        self._starts = [start for start, _ in marks]
+        self._ends = [end for _, end in marks]
+        self._length = len(text)
+
+    def of(self, position: int) -> _Sentence:
+        index = bisect.bisect_left(self._starts, position)  # first mark at or after position
+        start = self._ends[index - 1] if index > 0 else 0
+        end = self._starts[index] if index < len(self._starts) else self._length
+        return _Sentence(start, end)
+
+
+class _Ordered(Generic[T]):
+    """Items with a ``start`` (hits, periods), sorted, sliced by position with bisect."""
+
+    def __init__(self, items: Sequence[T]) -> None:
+        self.items = sorted(items, key=lambda item: item.start)  # type: ignore[attr-defined]
+        self._starts = [item.start for item in self.items]  # type: ignore[attr-defined]
+
+    def between(self, lo: int, hi: int) -> list[T]:
+        """Items starting in [lo, hi)."""
+        return self.items[bisect.bisect_left(self._starts, lo) : bisect.bisect_left(self._starts, hi)]
+
+    def covering(self, position: int) -> T | None:
+        index = bisect.bisect_right(self._starts, position) - 1
+        if index >= 0 and position < self.items[index].end:  # type: ignore[attr-defined]
+            return self.items[index]
+        return None
 
 
 def _nearest_metric(text: str, sentence: _Sentence, quantity: Quantity) -> re.Match[str] | None:
@@ -305,7 +336,7 @@ def _plan(text: str, sentence: _Sentence, quantity: Quantity) -> int | None:
     return int(years) if years.isdigit() else _EN_COUNT.get(years)
 
 
-def _segment(text: str, sentence: _Sentence, quantity: Quantity, tagged: Tagged, company_id: str) -> str:
+def _segment(text: str, sentence: _Sentence, quantity: Quantity, hits: _Ordered[Hit]) -> str:
     """The nearest segment word before the figure in its sentence; a company name means group."""
     candidates: list[tuple[int, str]] = []
     for match in _CLOUD.finditer(text, sentence.start, quantity.start):
@@ -315,9 +346,8 @@ def _segment(text: str, sentence: _Sentence, quantity: Quantity, tagged: Tagged,
         # 集团 in 云智能集团 and "group" in "cloud intelligence group" name the cloud unit.
         if not any(s <= match.start() <= e + 1 for s, e in cloud_spans):
             candidates.append((match.start(), "group"))
-    for hit in tagged.hits:
-        inside = sentence.start <= hit.start < quantity.start
-        if inside and not any(s == hit.start for s, _ in candidates) and not _CLOUD.fullmatch(text[hit.start : hit.end]):
+    for hit in hits.between(sentence.start, quantity.start):
+        if not any(s == hit.start for s, _ in candidates) and not _CLOUD.fullmatch(text[hit.start : hit.end]):
             candidates.append((hit.start, "group"))
     if candidates:
         return max(candidates)[1]
@@ -325,9 +355,9 @@ def _segment(text: str, sentence: _Sentence, quantity: Quantity, tagged: Tagged,
     return "cloud" if earlier else "group"
 
 
-def _adjacent_period(text: str, periods: list[PeriodMention], quantity: Quantity) -> PeriodMention | None:
+def _adjacent_period(text: str, periods: _Ordered[PeriodMention], quantity: Quantity) -> PeriodMention | None:
     """A period written right before ("上季度的26%") or after ("26% in the previous quarter")."""
-    for period in periods:
+    for period in periods.between(quantity.start - _ADJACENT_REACH, quantity.end + _ADJACENT_REACH):
         gap_before = text[period.end : quantity.start] if period.end <= quantity.start else None
         linked = _COMPARISON_GAP if period.comparison else _BEFORE_GAP
         if gap_before is not None and linked.fullmatch(gap_before):

@@ -7,7 +7,7 @@ Latin entries are matched on word boundaries; Chinese entries anywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 #: Metric words -> NewsMetric. Longest match wins, so 经调整ebita利润率 is margin context of
 #: adjusted_ebita and 营收 is revenue.
@@ -56,12 +56,52 @@ CLOUD_WORDS = ("云智能集团", "阿里云智能集团", "阿里云智能", "�
 GROUP_WORDS = ("集团", "整体", "总收入", "总营收", "group", "total revenue", "company-wide", "overall")
 
 
-def compile_terms(terms: Iterable[str]) -> re.Pattern[str]:
-    """One alternation, longest first, with word boundaries around Latin terms."""
-    parts = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        escaped = re.escape(term)
-        if term.isascii() and term[:1].isalnum():
-            escaped = rf"(?<![a-z0-9]){escaped}" + (r"(?![a-z0-9])" if term[-1:].isalnum() else "")
-        parts.append(escaped)
-    return re.compile("|".join(parts))
+class Terms:
+    """A set of terms matched as one alternation, longest first.
+
+    Word boundaries for Latin terms are checked on each match rather than written into the
+    pattern: a lookbehind in front of every alternative stops the regex engine from skipping
+    ahead on the first character, which made this scan ten times slower on long articles.
+    Only ``finditer``, ``search`` and ``fullmatch`` are offered: what the readers use.
+    """
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        ordered = sorted(set(terms), key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(term) for term in ordered))
+        self._latin = frozenset(term for term in ordered if term.isascii())
+
+    def _bounded(self, text: str, match: re.Match[str]) -> bool:
+        term = match.group()
+        if term not in self._latin:
+            return True
+        start, end = match.start(), match.end()
+        if term[0].isalnum() and start > 0 and _WORD_CHAR.match(text, start - 1):
+            return False
+        return not (term[-1].isalnum() and end < len(text) and _WORD_CHAR.match(text, end))
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]:
+        end = len(text) if endpos is None else endpos
+        while True:
+            match = self._pattern.search(text, pos, end)
+            if match is None:
+                return
+            if self._bounded(text, match):
+                yield match
+                pos = match.end()
+            else:
+                pos = match.start() + 1  # a longer term failed its boundary; a shorter one may start inside
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+        return next(self.finditer(text, pos, endpos), None)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        match = self._pattern.fullmatch(text)
+        return match if match is not None and self._bounded(text, match) else None
+
+
+_WORD_CHAR = re.compile(r"[a-z0-9]")
+
+
+def compile_terms(terms: Iterable[str]) -> Terms:
+    """The terms as one :class:`Terms` matcher (Latin terms on word boundaries)."""
+    return Terms(terms)

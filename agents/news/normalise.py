@@ -34,6 +34,7 @@ for _cp in range(ord("A"), ord("Z") + 1):
     _WIDTH[_cp + 0xFEE0] = _cp + 32
 _WIDTH_TABLE = str.maketrans({k: chr(v) for k, v in _WIDTH.items()})
 _SPACE_RUN = re.compile(r"\s+")
+_LETTER = re.compile(r"[^\W\d_]")  # any script's letters (CJK included), not digits
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Split points for chunked conversion: OpenCC converts phrases, so chunks end at punctuation.
 _CHUNK = re.compile(r"[^，。！？；：、,.!?;:\s]+|[，。！？；：、,.!?;:\s]+")
@@ -42,6 +43,31 @@ _CHUNK = re.compile(r"[^，。！？；：、,.!?;:\s]+|[，。！？；：、,.
 @lru_cache(maxsize=1)
 def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _t2s_chars() -> dict[str, str]:
+    """OpenCC's t2s of each CJK character on its own (no phrase rules): the changed ones."""
+    chars = [chr(cp) for cp in range(0x4E00, 0xA000)]
+    converted = _converter().convert("\n".join(chars)).split("\n")
+    return {a: b for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1}
+
+
+@lru_cache(maxsize=1)
+def _traditional_only() -> re.Pattern[str]:
+    return re.compile("[" + "".join(sorted(_t2s_chars())) + "]")
+
+
+def spellings(term: str) -> set[str]:
+    """Every way ``term`` (simplified) can be written in traditional characters, in any mix:
+    lets a cheap gate search raw text for what the folded text would match."""
+    inverse: dict[str, list[str]] = {}
+    for traditional, simplified in _t2s_chars().items():
+        inverse.setdefault(simplified, []).append(traditional)
+    forms = [""]
+    for char in term:
+        forms = [form + option for form in forms for option in (char, *inverse.get(char, ()))]
+    return set(forms)
 
 
 def _simplify(text: str) -> str:
@@ -151,14 +177,13 @@ def _edits(text: str) -> list[tuple[int, int, str]]:
 
 
 def detect_language(text: str) -> str:
-    """'en' when CJK characters are rare, else 'zh-Hant' when OpenCC changes enough of them."""
-    sample = text[:4000]
-    cjk = _CJK.findall(sample)
-    letters = sum(1 for c in sample if c.isalpha())
-    if not cjk or len(cjk) < 0.2 * max(letters, 1):
+    """'en' when CJK characters are rare, else 'zh-Hant' when enough of them are traditional."""
+    sample = text[:1500]  # the title and lead say which script an article is in
+    cjk = len(_CJK.findall(sample))
+    letters = len(_LETTER.findall(sample))
+    if not cjk or cjk < 0.2 * max(letters, 1):
         return "en"
-    han = "".join(cjk)
-    changed = sum(1 for a, b in zip(han, _converter().convert(han)) if a != b)
-    # Simplified text converts to itself; traditional text changes roughly one character in
+    # Simplified text has no character that t2s changes; traditional text has roughly one in
     # six or more. A few stray traditional forms (names, quotes) stay simplified.
-    return "zh-Hant" if changed >= max(2, 0.04 * len(han)) else "zh-Hans"
+    changed = len(_traditional_only().findall(sample))
+    return "zh-Hant" if changed >= max(2, 0.04 * cjk) else "zh-Hans"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 import cn2an
 
@@ -35,12 +36,23 @@ def numeral_spans(text: str) -> Iterator[tuple[int, int, str]]:
         start = match.start()
         if start > 0 and text[start - 1] in _WORD_BEFORE:
             continue
-        try:
-            # "normal" mode accepts 两 and 〇 and rejects malformed runs such as 十十.
-            value = cn2an.cn2an(match.group("num"), "normal")
-        except (ValueError, KeyError):
+        value = _digits(match.group("num"))
+        if value is None:
             continue
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        end = match.end("num")
-        yield start, end, f"{value}%" if pct else str(value)
+        yield start, match.end("num"), f"{value}%" if pct else value
+
+
+@lru_cache(maxsize=4096)
+def _digits(numeral: str) -> str | None:
+    """Arabic digits for a numeral run, or None when it is not a well-formed number.
+
+    Cached: cn2an is slow and news repeats the same few numerals (三年, 三千八百).
+    """
+    try:
+        # "normal" mode accepts 两 and 〇 and rejects malformed runs such as 十十.
+        value = cn2an.cn2an(numeral, "normal")
+    except (ValueError, KeyError):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)

@@ -52,6 +52,11 @@ class NewsReader:
 
     def read(self, article: Article) -> ArticleReading:
         self.read_count += 1
+        if not self._scorer.may_be_relevant(article.text):
+            # The cheap path: most of a feed stops here, without folding (microseconds).
+            self.dropped += 1
+            language = article.language or detect_language(article.text)
+            return self._reading(article, language, (), self._scorer.irrelevant(), ())
         folded = self.folded(article)
         language = article.language or detect_language(article.text)
         terms = self._scorer.terms(folded.text)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from agents.news.lexicon import compile_terms
+from agents.news.normalise import spellings
 from schemas.news import Mention, Relevance
 
 #: Term -> (family, weight). A family counts once, so ten mentions of 云 are not ten reasons.
@@ -36,6 +37,16 @@ TERMS: dict[str, tuple[str, float]] = {
     **{t: ("cash", 0.15) for t in ("自由现金流", "free cash flow", "利润率", "margin", "ebita")},
 }
 _TERMS = compile_terms(TERMS)
+# The gate in front of folding: every spelling (simplified, traditional) of every term, searched
+# in the raw text lower-cased. Multi-word Latin terms are reduced to their longest word so a line
+# break inside "capital\nexpenditure" cannot hide them: the gate may let an irrelevant article
+# through to the real score, never drop one the real score would keep.
+_GATE = compile_terms(
+    spelling
+    for term in TERMS
+    for spelling in spellings(max(term.split(), key=len) if term.isascii() else term)
+)
+_FULL_WIDTH_LETTER = re.compile(r"[\uff21-\uff3a\uff41-\uff5a]")
 # A figure (percent or amount) within a few characters after a metric word: the strongest sign
 # that an article states a number an analyst wants.
 _NUMBER_NEAR_METRIC = re.compile(
@@ -58,6 +69,14 @@ class RelevanceScorer:
         if not 0 <= min_relevance <= 1:
             raise ValueError(f"min_relevance must be in [0, 1], got {min_relevance}")
         self.min_relevance = min_relevance
+
+    @staticmethod
+    def may_be_relevant(raw_text: str) -> bool:
+        """False when the unfolded text cannot contain any relevance term (drop without folding)."""
+        text = raw_text.lower()
+        # Full-width Latin ("ＡＷＳ") is rare; such text takes the real path rather than the gate
+        # carrying every full-width spelling.
+        return _FULL_WIDTH_LETTER.search(text) is not None or _GATE.search(text) is not None
 
     @staticmethod
     def terms(text: str) -> dict[str, str]:

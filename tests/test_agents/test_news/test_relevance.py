@@ -56,3 +56,16 @@ def test_reader_counts_dropped_articles_and_skips_extraction() -> None:
         reading = reader.read(article)
         assert not reading.relevance.relevant and reading.facts == ()
     assert reader.dropped == 2 and reader.read_count == 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["騰訊資本開支按年增長", "ＡＷＳ　ＲＥＶＥＮＵＥ", "Capital  expenditure rose", "雲計算業務", "數據中心", "AI基礎設施"],
+)
+def test_the_gate_lets_through_every_spelling_the_folded_path_matches(raw: str) -> None:
+    assert RelevanceScorer.terms(fold(raw).text)  # the real path sees a term...
+    assert RelevanceScorer.may_be_relevant(raw)  # ...so the gate must not drop it
+
+
+def test_the_gate_drops_text_without_any_term() -> None:
+    assert not RelevanceScorer.may_be_relevant("主队在补时阶段打进制胜一球。The home side won 2-1 at the weekend.")
