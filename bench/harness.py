@@ -11,6 +11,7 @@ Usage::
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus import registry_toml
+from report import emit  # bench/report.py (scripts run from bench/)
 
 from streams.broker import EmbeddedBroker
 from streams.settings import Settings
@@ -41,6 +43,25 @@ def bench_env(companies: int, **overrides: Any) -> Iterator[tuple[Settings, Path
         }
         values.update(overrides)
         yield Settings.load(**values), workdir
+
+
+def new_parser(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's argument parser: its docstring's first line, and ``--out``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help="also save the results JSON here")
+    return parser
+
+
+@contextmanager
+def recorded(name: str, argv: list[str], out: Path | None) -> Iterator[dict[str, Any]]:
+    """The results of one run, named, with its command and the machine's load before and
+    after; printed and saved to ``out`` when the block ends without an error."""
+    script = "replay_bench" if name == "replay" else name
+    results: dict[str, Any] = {"benchmark": name, "command": " ".join([f"python bench/{script}.py", *argv]),
+                               "machine_before": machine()}
+    yield results
+    results["machine_after"] = machine()
+    emit(results, out)
 
 
 def machine() -> dict[str, Any]:

@@ -29,9 +29,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from harness import bench_env, machine, ratio
+from harness import bench_env, new_parser, ratio, recorded
 from latency import running, timed_phase, warm_up
-from report import emit  # bench/report.py (scripts run from bench/)
 
 from agents.llm.stub import StubLLM
 from streams.replay import ReplayOptions, run_replay
@@ -91,25 +90,20 @@ async def run(base: Settings, workdir: Path, args: argparse.Namespace) -> dict[s
 
 
 def arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--releases", type=int, default=40, help="timed releases per arm")
     parser.add_argument("--rate", type=float, default=1.0, help="releases per second")
     parser.add_argument("--companies", type=int, default=8)
     parser.add_argument("--llm-latency", type=float, default=0.3, help="seconds before each stub answer")
-    parser.add_argument("--out", type=Path, default=None)
     return parser
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments().parse_args(argv)
-    load_before = machine()
-    with bench_env(args.companies) as (settings, workdir):
-        result = asyncio.run(run(settings, workdir, args))
-    results = {"benchmark": "llm_economy", "command": " ".join(["python bench/llm_economy.py", *argv]),
-               "llm_latency_s": args.llm_latency, **result,
-               "machine_before": load_before, "machine_after": machine()}
-    emit(results, args.out)
+    with recorded("llm_economy", argv, args.out) as results, bench_env(args.companies) as (settings, workdir):
+        results["llm_latency_s"] = args.llm_latency
+        results.update(asyncio.run(run(settings, workdir, args)))
     return results
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sys
 import time
@@ -37,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import corpus
-from harness import bench_env, machine, ratio, rss_kib
+from harness import bench_env, new_parser, ratio, recorded, rss_kib
 from kafka.partitioner.default import murmur2
-from report import emit  # bench/report.py (scripts run from bench/)
 from scaling import get
 
 from streams.broker import free_port
@@ -79,9 +79,22 @@ async def _analyse(settings: Settings, companies: int, quarters: int) -> dict[st
     return table
 
 
+def code_version() -> str:
+    import agents
+
+    root = Path(agents.__file__).parent
+    digest = hashlib.sha256()
+    for name in ("analysis.py", "deltas.py", "history.py", "alerts.py", "rules.py"):
+        digest.update((root / name).read_bytes())
+    digest.update(Path(corpus.__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def table_entries(settings: Settings, companies: int, quarters: int, cache: Path) -> Path:
-    """The history table after all releases, as JSONL [key, value]; computed once per shape."""
-    path = cache / f"history-{companies}x{quarters}x5.jsonl"
+    """The history table after all releases, as JSONL [key, value]; computed once per shape
+    and per version of the code that writes the table (a changed format must not be served
+    from an old cache)."""
+    path = cache / f"history-{companies}x{quarters}x5-{code_version()}.jsonl"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         table = asyncio.run(_analyse(settings, companies, quarters))
@@ -187,36 +200,28 @@ def one_worker(base: Settings, workdir: Path, store: str, args: argparse.Namespa
 
 
 def arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--companies", type=int, default=5000)
     parser.add_argument("--quarters", type=int, default=40)
     parser.add_argument("--stores", default="memory,rocksdb", help="comma-separated: memory, rocksdb")
     parser.add_argument("--load", choices=("changelog", "pipeline"), default="changelog")
     parser.add_argument("--probe", type=int, default=20, help="companies probed for a working history")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where the computed table is kept")
-    parser.add_argument("--out", type=Path, default=None)
     return parser
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments().parse_args(argv)
-    load_before = machine()
-    stores: dict[str, Any] = {}
-    with bench_env(args.companies) as (settings, workdir):
+    with recorded("memory", argv, args.out) as results, bench_env(args.companies) as (settings, workdir):
+        results.update({"companies": args.companies, "quarters": args.quarters, "metrics": 5,
+                        "releases": args.companies * args.quarters, "load": args.load})
         for store in args.stores.split(","):
             idle = one_worker(settings, workdir, store, args, loaded=False)
             full = one_worker(settings, workdir, store, args, loaded=True)
-            stores[store] = {"idle": idle, "loaded": full,
-                             "peak_vs_idle": ratio(full["end"]["peak_mib"], idle["end"]["peak_mib"], 2),
-                             "added_peak_mib": round(full["end"]["peak_mib"] - idle["end"]["peak_mib"], 1)}
-    results = {
-        "benchmark": "memory", "command": " ".join(["python bench/memory.py", *argv]),
-        "companies": args.companies, "quarters": args.quarters, "metrics": 5,
-        "releases": args.companies * args.quarters, "load": args.load, **stores,
-        "machine_before": load_before, "machine_after": machine(),
-    }
-    emit(results, args.out)
+            results[store] = {"idle": idle, "loaded": full,
+                              "peak_vs_idle": ratio(full["end"]["peak_mib"], idle["end"]["peak_mib"], 2),
+                              "added_peak_mib": round(full["end"]["peak_mib"] - idle["end"]["peak_mib"], 1)}
     return results
 
 

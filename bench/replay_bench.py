@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import corpus
-from harness import bench_env, machine, ratio
-from report import emit  # bench/report.py (scripts run from bench/)
+from harness import bench_env, new_parser, ratio, recorded
 from throughput import floor
 from throughput import releases as release_messages
 
@@ -63,14 +62,13 @@ def write_archives(workdir: Path, args: argparse.Namespace, with_news: bool) -> 
 
 
 def arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--releases", type=int, default=5000)
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--companies", type=int, default=500)
     parser.add_argument("--no-news", action="store_true", help="releases only, even when news is an input")
     parser.add_argument("--no-floor", action="store_true", help="skip the Faust-floor baseline")
     parser.add_argument("--timeout", type=float, default=3600)
-    parser.add_argument("--out", type=Path, default=None)
     return parser
 
 
@@ -78,9 +76,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments().parse_args(argv)
     with_news = NEWS in INPUTS and not args.no_news and args.articles > 0
-    load_before = machine()
-    results: dict[str, Any] = {"benchmark": "replay", "command": " ".join(["python bench/replay_bench.py", *argv])}
-    with bench_env(args.companies, alerts_out=None) as (settings, workdir):
+    with recorded("replay", argv, args.out) as results, bench_env(args.companies, alerts_out=None) as (settings, workdir):
         ensure_topics(settings, all_topics(settings))
         files = write_archives(workdir, args, with_news)
         counts = {name: sum(1 for _ in path.open("rb")) for name, path in files.items()}
@@ -103,8 +99,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             floor_seconds = sum(n / floor(settings, settings.topic(name), n, workdir) for name, n in counts.items())
             results["faust_floor_per_s"] = round(inputs / floor_seconds, 1)
             results["replay_vs_floor"] = ratio(inputs / seconds, inputs / floor_seconds, 3)
-    results.update({"machine_before": load_before, "machine_after": machine()})
-    emit(results, args.out)
     return results
 
 

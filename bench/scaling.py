@@ -26,8 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from harness import bench_env, machine, ratio, spread
-from report import emit  # bench/report.py (scripts run from bench/)
+from harness import bench_env, new_parser, ratio, recorded, spread
 from throughput import releases
 
 from streams.broker import free_port
@@ -93,35 +92,29 @@ def _logs(workdir: Path, run: str) -> str:
 
 
 def arguments() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--releases", type=int, default=3000)
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each arm, alternating")
-    parser.add_argument("--out", type=Path, default=None)
     return parser
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     argv = sys.argv[1:] if argv is None else argv
     args = arguments().parse_args(argv)
-    load_before = machine()
     messages = releases(args.releases, args.companies)
     runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
-    with bench_env(args.companies) as (settings, workdir):
+    with recorded("scaling", argv, args.out) as results, bench_env(args.companies) as (settings, workdir):
         for _ in range(args.repeat):
             for workers in (1, 2):
                 runs[workers].append(arm(settings, workers, messages, workdir))
-    one = spread([r["per_s"] for r in runs[1]])
-    two = spread([r["per_s"] for r in runs[2]])
-    results = {
-        "benchmark": "scaling", "command": " ".join(["python bench/scaling.py", *argv]),
-        "releases": args.releases, "companies": args.companies, "partitions": settings.partitions,
-        "one_worker_per_s": one, "two_workers_per_s": two,
-        "two_vs_one": ratio(two["median"], one["median"], 2),
-        "ingested_per_worker_two": [r["ingested_per_worker"] for r in runs[2]],
-        "machine_before": load_before, "machine_after": machine(),
-    }
-    emit(results, args.out)
+        one = spread([r["per_s"] for r in runs[1]])
+        two = spread([r["per_s"] for r in runs[2]])
+        results.update({
+            "releases": args.releases, "companies": args.companies, "partitions": settings.partitions,
+            "one_worker_per_s": one, "two_workers_per_s": two, "two_vs_one": ratio(two["median"], one["median"], 2),
+            "ingested_per_worker_two": [r["ingested_per_worker"] for r in runs[2]],
+        })
     return results
 
 

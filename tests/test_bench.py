@@ -14,8 +14,8 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
-import render  # noqa: E402  (bench/ is not a package: its scripts run from there)
-import run  # noqa: E402
+import render
+import run
 
 LATENCY = {
     "command": "python bench/latency.py", "machine_before": {"cpus": 2, "loadavg": [1.5, 1.0, 0.5]},
