@@ -26,7 +26,7 @@ METRIC_WORDS: dict[str, str] = {
 
 #: Words that start a plan statement (an amount to be spent over a horizon).
 PLAN_WORDS = ("未来", "投入", "投资", "计划", "over the next", "plans to", "will invest", "will spend", "pledged",
-              "investment plan", "spending plan", "plan")
+              "investment plan", "spending plan", "plan", "would spend", "would invest", "to spend", "to invest")
 
 #: Words that make a percentage a margin rather than growth.
 MARGIN_WORDS = ("利润率", "margin", "率为", "率达")
@@ -51,7 +51,7 @@ DIFFERENCE_WORDS = ("多出", "多了", "增加了", "减少了", "高出", "少
 CLOUD_WORDS = ("云智能集团", "阿里云智能集团", "阿里云智能", "云收入", "云部门", "云计算部门", "阿里云", "云智能", "云业务", "云计算业务", "云服务", "云计算", "aws",
                "amazon web services", "亚马逊云科技", "亚马逊云", "google cloud", "gcp", "谷歌云", "azure",
                "intelligent cloud", "智能云", "微软智能云", "腾讯云", "tencent cloud", "oci", "alibaba cloud",
-               "cloud intelligence", "cloud unit", "cloud division", "cloud business", "cloud segment", "cloud revenue",
+               "cloud intelligence", "cloud computing", "cloud unit", "cloud division", "cloud business", "cloud segment", "cloud revenue",
                "金融科技及企业服务", "fintech and business services")
 GROUP_WORDS = ("集团", "整体", "总收入", "总营收", "group", "total revenue", "company-wide", "overall")
 

@@ -12,8 +12,8 @@ Forms read (folded: simplified, half-width, lower case):
   three months ended september 30
 - bare quarter: 第二季度, 二季度, q2, second quarter (resolved for calendar-year companies; for
   a company whose fiscal year is not the calendar year it is *ambiguous*, never guessed)
-- quarter named by its last month: june quarter, september quarter, three months to september,
-  截至九月底止季度
+- quarter named by its months: june quarter, september quarter, three months to september,
+  the january-march period, 2025年1-3月, 截至九月底止季度; 首季 is the first quarter
 - a year before: 去年同期, 上年同期, a year earlier (four quarters before the anchor)
 - relative: 本季度/当季/最新一季/this quarter (the article's anchor period, else the latest quarter
   ended before publication), 上季度/上个季度/last quarter (one before the anchor, else the
@@ -37,8 +37,8 @@ from schemas.fiscal import FiscalPeriodError, month_end
 
 Kind = Literal["fiscal", "fiscal_q", "calendar", "end_date", "quarter", "current", "previous", "year_ago"]
 
-_Q = r"(?:第?(?P<qzh>[一二三四1-4])(?:季度|财季|季)|q(?P<qen>[1-4])|(?P<qword>first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter)"
-_QWORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
+_Q = r"(?:第?(?P<qzh>[一二三四1-4首])(?:季度|财季|季)|q(?P<qen>[1-4])|(?P<qword>first|second|third|fourth|1st|2nd|3rd|4th)[- ]quarter)"
+_QWORD = {"首": 1, "first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
           "一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -52,6 +52,8 @@ _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) {_MONTH} (?P<d>\d{{1,2}})(?:,? (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(rf"(?:quarter|three months|period) end(?:ed|ing) (?P<d>\d{{1,2}}) {_MONTH}(?:,? (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(rf"{_MONTH} quarter")),
+    ("end_date", re.compile(r"(?:january|april|july|october)-" + _MONTH + r" (?:period|quarter)")),
+    ("end_date", re.compile(r"(?:(?P<y>\d{4})年)?(?:1|4|7|10)\s?[-—至到]\s?(?P<mzh>3|6|9|12)月份?")),
     ("end_date", re.compile(rf"(?:three months|quarter) to {_MONTH}(?: (?P<y>\d{{4}}))?")),
     ("end_date", re.compile(r"截至(?:(?P<y>\d{4})年)?(?P<mzh>\d{1,2}|十[一二]?|[一二三四五六七八九])月(?:底|末)止?(?:的)?(?:[三3]个月|季度|财季)")),
     ("fiscal", re.compile(rf"(?P<y>\d{{4}})\s?财年\s?(?:{_Q})")),
@@ -59,7 +61,7 @@ _FORMS: list[tuple[Kind, re.Pattern[str]]] = [
     ("fiscal", re.compile(r"fiscal (?:year )?(?P<y>\d{4}|'\d{2}) (?P<qword>first|second|third|fourth)[- ]quarter")),
     ("fiscal", re.compile(r"(?P<qword>first|second|third|fourth)[- ]quarter of (?:the )?fiscal (?:year )?(?P<y>\d{4})")),
     ("fiscal", re.compile(r"fiscal (?:q(?P<qen>[1-4])|(?P<qword>first|second|third|fourth)[- ]quarter),? (?P<y>\d{4})")),
-    ("fiscal_q", re.compile(r"第(?P<qzh>[一二三四1-4])财季|财季q(?P<qen>[1-4])|fiscal (?:q(?P<qen2>[1-4])|(?P<qword>first|second|third|fourth)[- ]quarter)")),
+    ("fiscal_q", re.compile(r"第?(?P<qzh>[一二三四1-4首])财季|财季q(?P<qen>[1-4])|fiscal (?:q(?P<qen2>[1-4])|(?P<qword>first|second|third|fourth)[- ]quarter)")),
     ("calendar", re.compile(rf"(?P<y>\d{{4}})\s?年\s?(?:{_Q})")),
     ("calendar", re.compile(r"q(?P<qen>[1-4])\s?(?P<y>\d{4})|(?P<y2>\d{4})\s?q(?P<qen2>[1-4])")),
     ("calendar", re.compile(r"(?P<qword>first|second|third|fourth)[- ]quarter (?:of )?(?P<y>\d{4})")),

@@ -54,6 +54,10 @@ def test_explicit_periods(expression: str, company: str, label: str) -> None:
         ("the September quarter", "BABA", "FY2026Q2"),
         ("the three months to September", "MSFT", "FY2026Q1"),
         ("截至九月底止季度", "BABA", "FY2026Q2"),
+        ("首财季", "BABA", "FY2026Q1"),
+        ("the January-March period", "MSFT", "FY2025Q3"),
+        ("2025年7-9月", "BABA", "FY2026Q2"),
+        ("首季", "AMZN", "FY2025Q1"),
         ("第三季度", "AMZN", "FY2025Q3"),  # calendar-year company: no ambiguity
     ],
 )
