@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,9 @@ DEFAULT_WINDOW = timedelta(days=14)
 # usually further copies, and each signature costs num_perm integers of memory.
 MAX_SIGNATURES = 4
 SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only valid under it
+# Shingle hash: CRC-32 is deterministic across processes (stored signatures must stay valid
+# after a restart, so not Python's salted hash()) and ~4x cheaper than datasketch's SHA-1.
+SHINGLE_HASH = zlib.crc32
 
 
 def story_id_of(article_id: str) -> str:
@@ -92,7 +96,8 @@ class StoryGrouper:
 
     # --- grouping ----------------------------------------------------------------------
     def signature(self, folded_text: str) -> MinHash:
-        sig = MinHash(num_perm=self.num_perm, permutations=self._template.permutations, scheme=SCHEME)
+        sig = MinHash(num_perm=self.num_perm, permutations=self._template.permutations, scheme=SCHEME,
+                      hashfunc=SHINGLE_HASH)
         sig.update_batch(sorted(shingles(folded_text, self.shingle)))
         return sig
 
@@ -168,7 +173,7 @@ class StoryGrouper:
             if len(values) != self.num_perm:
                 raise ValueError(f"story {story_id}: signature has {len(values)} values, the index uses {self.num_perm}")
             sig = MinHash(num_perm=self.num_perm, hashvalues=np.asarray(values, dtype=np.uint32),
-                          permutations=self._template.permutations, scheme=SCHEME)
+                          permutations=self._template.permutations, scheme=SCHEME, hashfunc=SHINGLE_HASH)
             key = f"{story_id}#{len(story.keys)}"
             self._lsh.insert(key, sig)
             self._signatures[key] = sig
