@@ -48,7 +48,7 @@ ARTICLES = "news.articles"
 @dataclass(slots=True)
 class Verdict:
     family: str
-    outcome: str  # "accepted" | "deadletter:<reason>" | "crash"
+    outcome: str  # "accepted" | "deadletter:<reason>" | "crash" | "lost" | "duplicated"
     problems: list[str] = field(default_factory=list)
 
 
@@ -112,6 +112,7 @@ class ReleaseHarness:
         self.registry = Registry.load(self.settings.registry_file)
         self.loop = asyncio.new_event_loop()
         self.rules = RuleSet.load(self.settings.rules_file)
+        self.alerts = 0  # alerts the analysis agent published for accepted releases
         self.offset = 0
         self.outcomes: Counter[str] = Counter()
         self.history = self._bundled_history()
@@ -149,6 +150,7 @@ class ReleaseHarness:
             return self._count(verdict)
         valid, dead = pipe.topics[VALID_RELEASES].sent, pipe.topics[DEADLETTER].sent
         if len(valid) + len(dead) != 1:
+            verdict.outcome = "lost" if not valid and not dead else "duplicated"
             verdict.problems.append(f"{len(valid)} forwarded and {len(dead)} dead-lettered (want exactly one)")
             return self._count(verdict)
         if dead:
@@ -169,6 +171,7 @@ class ReleaseHarness:
             self.loop.run_until_complete(analyse_event(pipe, self._event(VALID_RELEASES, value, key)))
         except Exception as exc:  # noqa: BLE001 - any escape is the finding
             return [f"analyse_event raised {exc!r}"[:300]]
+        self.alerts += len(pipe.topics["cloudpulse.alerts"].sent)
         refused = pipe.topics[DEADLETTER].sent
         if refused:
             return [f"accepted by ingest, refused by analysis: {DeadLetter.model_validate_json(refused[0][1]).summary}"[:400]]
@@ -225,6 +228,7 @@ class ArticleHarness:
         self.settings = settings or Settings.load()
         self.agent = news_agent()
         self.stage = ArticleStage(max_bytes=self.settings.max_payload_bytes)
+        self.alerts = 0  # story and plan alerts from accepted articles (with the news path)
         self.offset = 0
         self.outcomes: Counter[str] = Counter()
         if self.agent is not None:
@@ -274,7 +278,17 @@ class ArticleHarness:
             if self.pipe.topics[DEADLETTER].sent:
                 summary = DeadLetter.model_validate_json(self.pipe.topics[DEADLETTER].sent[0][1]).summary
                 return "accepted", [f"accepted by news ingest, refused by news analysis: {summary}"[:400]]
+        self.alerts += len(self.pipe.topics["cloudpulse.alerts"].sent)
         return "accepted", []
+
+
+# Defects in schemas/article.py (owned by the news engineers), reported; pinned by strict xfail
+# tests in tests/test_faults/test_fuzz_inputs.py. Counted apart until fixed, then this goes.
+KNOWN_DEFECTS = ("surrogates not allowed", "date value out of range")
+
+
+def known_defect(verdict: Verdict) -> bool:
+    return bool(verdict.problems) and all(any(k in p for k in KNOWN_DEFECTS) for p in verdict.problems)
 
 
 @dataclass(slots=True)
@@ -285,6 +299,7 @@ class FuzzRun:
     outcomes: Counter[str] = field(default_factory=Counter)
     families: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    known_defects: list[dict[str, Any]] = field(default_factory=list)
 
 
 def fuzz(strategy: Any, harness: ReleaseHarness | ArticleHarness, count: int, *, seed: int = 0) -> FuzzRun:
@@ -304,7 +319,7 @@ def fuzz(strategy: Any, harness: ReleaseHarness | ArticleHarness, count: int, *,
         run.families[case.family] += 1
         run.outcomes[verdict.outcome] += 1
         if verdict.problems:
-            run.failures.append({"family": case.family, "outcome": verdict.outcome, "problems": verdict.problems,
+            (run.known_defects if known_defect(verdict) else run.failures).append({"family": case.family, "outcome": verdict.outcome, "problems": verdict.problems,
                                  "payload_head": repr((case.raw or b"")[:200])})
 
     check()

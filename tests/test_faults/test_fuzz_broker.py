@@ -12,15 +12,21 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from fuzz_harness import ReleaseHarness
 from fuzz_payloads import draw_cases, releases
 from pipeline_helpers import read_topic
+
 from schemas.deadletter import DeadLetter
 from streams.demo import wait_processed
 from streams.launcher import worker_process
 from streams.publisher import Message, send_all
-from streams.topics import DEADLETTER, RELEASES, VALID_RELEASES, all_topics, ensure_topics
+from streams.topics import (
+    DEADLETTER,
+    RELEASES,
+    VALID_RELEASES,
+    all_topics,
+    ensure_topics,
+)
 
 pytestmark = pytest.mark.broker
 COUNT = 250
