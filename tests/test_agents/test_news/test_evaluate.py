@@ -16,11 +16,11 @@ from streams.cli import main
 DATA = Path(__file__).parents[2] / "data" / "news"
 
 
-# The tuning set must meet the targets. The blind holdout is held to what it scored at
-# first sight (precision 0.84, recall 0.84; see tests/data/news/README.md): a floor that catches
-# regressions without pretending the extractor meets the precision target on unseen text.
+# The tuning set must meet the targets. The blind holdout is held just under what it
+# scored at first sight (core precision 0.89, recall 0.95; see tests/data/news/README.md): a floor
+# that catches regressions without pretending the extractor meets the target on unseen text.
 @pytest.mark.parametrize(("name", "min_precision", "min_recall"),
-                         [("articles.jsonl", 0.9, 0.8), ("articles_holdout.jsonl", 0.8, 0.8)])
+                         [("articles.jsonl", 0.9, 0.8), ("articles_holdout.jsonl", 0.85, 0.85)])
 def test_fact_scores_on_core_families(name: str, min_precision: float, min_recall: float) -> None:
     report = evaluate(load_set(DATA / name), NewsReader(Registry.load()), grouper_factory=None)
     core = report.core
