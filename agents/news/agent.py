@@ -171,7 +171,8 @@ def story_alerts(pipe: Any, news: NewsPath, reading: ArticleReading, folded: str
     new_ids = {f.fact_id for f in update.new_facts}
     plan = None
     for fact in update.facts:
-        found = plan_from_fact(fact, company, update.sources[0].published_at.date(), source_url=update.sources[0].url)
+        origin = source_of_fact(update.record, fact.fact_id)
+        found = plan_from_fact(fact, company, origin.published_at.date(), source_url=origin.url)
         if found is None:
             continue
         if fact.fact_id in new_ids and news.plans.add(found):
