@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agents.news.normalise import detect_language, fold
 
@@ -77,3 +79,23 @@ def test_a_span_outside_the_folded_text_is_refused() -> None:
 )
 def test_detect_language(text: str, language: str) -> None:
     assert detect_language(text) == language
+
+
+# Mixed scripts, widths, numerals and whitespace: the map back must hold for any text.
+_ALPHABET = "阿里雲云收入增長长三千八百億亿元十一统第季度年 \n\t　ＡＷＳaws１２34.%％，。"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=60))
+def test_any_folded_span_maps_back_inside_the_original(text: str) -> None:
+    folded = fold(text)
+    assert folded.original_span(0, len(folded.text)) == ((0, len(text)) if folded.text else (0, 0))
+    previous = (0, 0)
+    for start in range(len(folded.text)):
+        for end in range(start + 1, min(len(folded.text), start + 4) + 1):
+            o_start, o_end = folded.original_span(start, end)
+            assert 0 <= o_start < o_end <= len(text)
+        # Left to right in the folded text is left to right in the original.
+        one = folded.original_span(start, start + 1)
+        assert one[0] >= previous[0] and one[1] >= previous[1]
+        previous = one
