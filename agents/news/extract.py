@@ -295,7 +295,8 @@ class _Ordered(Generic[T]):
 
 def _nearest_metric(text: str, sentence: _Sentence, quantity: Quantity) -> re.Match[str] | None:
     probe = text[max(0, quantity.start - _FIGURE_GAP_EN) : quantity.start]
-    gap = _FIGURE_GAP_EN if sum(c.isascii() for c in probe) > 0.7 * len(probe) else _FIGURE_GAP_ZH
+    ascii_chars = len(probe.encode("ascii", "ignore"))
+    gap = _FIGURE_GAP_EN if ascii_chars > 0.7 * len(probe) else _FIGURE_GAP_ZH
     lo = max(sentence.start, quantity.start - gap)
     before = list(_METRICS.finditer(text, lo, quantity.start))
     if before:

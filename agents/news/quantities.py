@@ -96,11 +96,11 @@ def _inside_word(text: str, start: int) -> bool:
 
 
 def _bound(left: str, right: str) -> tuple[Literal["at_least", "at_most"] | None, bool]:
-    tail = left[-14:]
-    if any(tail.rstrip().endswith(w) for w in _AT_LEAST):
+    tail = left[-14:].rstrip()
+    if tail.endswith(_AT_LEAST):
         return "at_least", True
-    if any(tail.rstrip().endswith(w) for w in _AT_MOST):
+    if tail.endswith(_AT_MOST):
         return "at_most", True
-    if any(tail.rstrip().endswith(w) for w in _ROUND) or right.startswith(("左右", "多")):
+    if tail.endswith(_ROUND) or right.startswith(("左右", "多")):
         return None, True
     return None, False
