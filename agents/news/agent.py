@@ -36,7 +36,7 @@ from agents.news.planbook import PlanBook
 from agents.news.plans import Plan, latest_quarter, load_plans, plan_from_fact, track
 from agents.news.reading import NewsReader
 from agents.news.stories import StoryGrouper
-from agents.news.storybook import StoryBook, source_of_fact, subject_company
+from agents.news.storybook import StoryBook, facts_of, source_of_fact, subject_company
 from schemas.alert import Alert
 from schemas.article import parse_article
 from schemas.errors import InvalidInput
@@ -166,12 +166,18 @@ def story_alerts(pipe: Any, news: NewsPath, reading: ArticleReading, folded: str
     company_id = update.record.get("company") or subject_company(reading)
     if company_id is None:
         return []
-    company = pipe.registry.get(company_id)
+    alert = state_alert(pipe, news, update.record, pipe.registry.get(company_id), {f.fact_id for f in update.new_facts})
+    return [] if alert is None else [alert]
+
+
+def state_alert(pipe: Any, news: NewsPath, record: dict[str, Any], company: Any, new_ids: set[str]) -> Alert | None:
+    """Plans, cross-checks and the alert a story's current state calls for (None: already sent)."""
+    counters = pipe.counters
     history = History(pipe.table, company.id)
-    new_ids = {f.fact_id for f in update.new_facts}
+    facts = facts_of(record)
     plan = None
-    for fact in update.facts:
-        origin = source_of_fact(update.record, fact.fact_id)
+    for fact in facts:
+        origin = source_of_fact(record, fact.fact_id)
         found = plan_from_fact(fact, company, origin.published_at.date(), source_url=origin.url)
         if found is None:
             continue
@@ -179,19 +185,39 @@ def story_alerts(pipe: Any, news: NewsPath, reading: ArticleReading, folded: str
             counters["news.plans"] += 1
         plan = plan or progress_of(news.plans.find(found), history, company, pipe.settings)
     checks: list[CrossCheck] = []
-    for fact in update.facts:
-        origin = source_of_fact(update.record, fact.fact_id)
+    for fact in facts:
+        origin = source_of_fact(record, fact.fact_id)
         check = cross_check(fact, history, company, outlet=origin.outlet, url=origin.url)
         if check is not None:
             checks.append(check)
             if fact.fact_id in new_ids and check.outcome == "discrepancy":
                 counters["news.discrepancies"] += 1
-    alert = compose_story(update.record, company, checks, plan, corroboration=pipe.settings.news_corroboration_outlets,
+    if any(f.period_status == "resolved" for f in facts):
+        news.stories.index_company(company.id, record["story_id"])  # re-checked when its quarter is reported
+    alert = compose_story(record, company, checks, plan, corroboration=pipe.settings.news_corroboration_outlets,
                           new_fact_ids=sorted(new_ids))
-    if alert is None:
-        return []
-    news.stories.remember_alert(update.story_id, alert.alert_id, update.outlets)
-    return [alert]
+    if alert is not None:
+        news.stories.remember_alert(record["story_id"], alert.alert_id, len({m["outlet"] for m in record["members"]}))
+    return alert
+
+
+def recheck_stories(pipe: Any, news: NewsPath, release: Release) -> list[Alert]:
+    """Stories that stated figures for the quarter a release just reported, checked again.
+
+    News often comes first; when the release lands, a figure it contradicts (or confirms) makes
+    the story's state, and so its alert, change: one revision per story, none if nothing did.
+    """
+    out = []
+    for story_id in news.stories.company_stories(release.company_id):
+        record = news.stories.store.get(story_id)
+        facts = facts_of(record) if record else []
+        if not any(f.period_status == "resolved" and f.period_end == release.period_end for f in facts):
+            continue
+        alert = state_alert(pipe, news, record, release.company, set())
+        if alert is not None:
+            pipe.counters["news.rechecked"] += 1
+            out.append(alert)
+    return out
 
 
 def progress_of(plan: Plan, history: History, company: Any, settings: Settings) -> PlanProgress | None:
@@ -202,14 +228,15 @@ def progress_of(plan: Plan, history: History, company: Any, settings: Settings) 
 
 
 async def after_release(pipe: Any, release: Release) -> None:
-    """Plan pace when a release reports capex (called from the analyse agent, per event)."""
+    """Plan pace when a release reports capex, and stories about its quarter re-checked
+    (called from the analyse agent, per event)."""
     news: NewsPath | None = getattr(pipe, "news", None)
     if news is None:
         return
     try:
-        alerts = plan_alerts(pipe, news, release)
-    except Exception:  # the release's own outputs are out already; a plan failure must not undo them
-        log.exception("plan tracking failed for %s", release.release_id)
+        alerts = plan_alerts(pipe, news, release) + recheck_stories(pipe, news, release)
+    except Exception:  # the release's own outputs are out already; a news failure must not undo them
+        log.exception("plan tracking or story re-check failed for %s", release.release_id)
         pipe.counters["news.plan_errors"] += 1
         return
     for alert in alerts:

@@ -12,6 +12,9 @@ rebalance :meth:`StoryBook.rebuild` re-indexes it from the table. A record::
      "index": {"signatures": [[…]], "last_seen": "…"},
      "alert_ids": ["…"], "alerted_outlets": 1}
 
+and, per company, ``"<company>|@stories"``: the stories with a fact about a resolved quarter,
+re-checked when a release reports that quarter.
+
 Usage::
 
     book = StoryBook(table, StoryGrouper())
@@ -30,6 +33,11 @@ from schemas.news import ArticleReading, NewsFact
 from schemas.news_alert import NewsSource
 
 Record = dict[str, Any]
+
+
+def company_key(company: str) -> str:
+    """Key of the list of a company's stories that state figures for resolved quarters."""
+    return f"{company}|@stories"
 
 
 def fact_key(fact: NewsFact) -> str:
@@ -101,7 +109,7 @@ class StoryBook:
                                     shingle=self.grouper.shingle, window=self.grouper.window)
         count = 0
         for story_id, record in list(self.store.items()):
-            if record and record.get("index"):
+            if isinstance(record, dict) and record.get("index"):  # not the per-company lists
                 self.grouper.restore(story_id, record["index"])
                 count += 1
         return count
@@ -136,6 +144,15 @@ class StoryBook:
         self.store[assignment.story_id] = record
         return StoryUpdate(assignment.story_id, assignment.is_new, assignment.similarity, new_source,
                            tuple(new_facts), record)
+
+    def company_stories(self, company: str) -> list[str]:
+        """Stories of a company with a fact about a resolved quarter (expired ones left out)."""
+        return [s for s in self.store.get(company_key(company)) or [] if self.store.get(s)]
+
+    def index_company(self, company: str, story_id: str) -> None:
+        ids = self.company_stories(company)  # pruned of expired stories on every write
+        if story_id not in ids:
+            self.store[company_key(company)] = [*ids, story_id]
 
     def remember_alert(self, story_id: str, alert_id: str, outlets: int) -> None:
         record = dict(self.store[story_id])

@@ -152,3 +152,24 @@ def test_relevant_topic_is_keyed_by_subject_company() -> None:
     asyncio.run(ingest_article(pipe, pipe.news, event(NEWS, sample_lines()[0])))
     ((key, value),) = pipe.topics[NEWS_RELEVANT].sent
     assert key == b"BABA" and json.loads(value)["reading"]["article_id"] == "caixin-20250224-ai-capex"
+
+
+def test_news_before_its_release_is_rechecked_when_the_release_lands() -> None:
+    from agents.news.agent import after_release
+
+    pipe = make_pipe(history_through="2025-06-30")  # FY2026Q2 not reported yet
+    yicai = sample_lines()[3]
+    (early,) = asyncio.run(run(pipe, [yicai]))
+    assert early.news.checks == [] and early.severity == "info"
+    (q2,) = [r for r in bundled_releases("alibaba.jsonl") if r.fiscal_period == "FY2026Q2"]
+    from agents.deltas import DeltaEngine
+
+    DeltaEngine().apply(q2, pipe.table)
+    before = len(pipe.topics[ALERTS].sent)
+    asyncio.run(after_release(pipe, q2))
+    asyncio.run(after_release(pipe, q2))  # redelivered release: nothing more
+    new = [Alert.model_validate_json(v) for _, v in pipe.topics[ALERTS].sent[before:]]
+    rechecked = [a for a in new if a.trigger == "news"]
+    assert len(rechecked) == 1 and rechecked[0].revises == early.alert_id
+    assert rechecked[0].kind == "news_discrepancy" and rechecked[0].severity == "warning"
+    assert pipe.counters["news.rechecked"] == 1
