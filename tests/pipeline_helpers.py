@@ -85,3 +85,24 @@ def answer(**fields: str) -> str:
             "takeaways": []}
     base.update(fields)
     return json.dumps(base, ensure_ascii=False)
+
+
+async def one_pass_outputs(lines: list[bytes]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Alerts and deltas by id from one pass over ``lines``, the way the worker's two hops do it
+    (validate, re-key, analyse the re-keyed bytes with recorded outputs), without Kafka: the
+    reference a crashed-and-restarted worker must reproduce exactly."""
+    from agents.outputs import analyse_once
+    from schemas.release import EarningsRelease, normalise
+
+    registry = Registry.load(None)
+    stage = AnalysisStage(DeltaEngine(), RuleSet.load(None))
+    store: dict[str, Any] = {}
+    alerts: dict[str, dict[str, Any]] = {}
+    deltas: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        valid = parse_release(line, registry, max_bytes=262144)
+        raw = valid.raw.model_copy(update={"company": valid.company_id}).model_dump_json().encode()
+        result = await analyse_once(stage, normalise(EarningsRelease.model_validate_json(raw), registry), raw, store)
+        alerts.update({a.alert_id: a.model_dump(mode="json") for a in result.alerts})
+        deltas.update({d.delta_id: d.model_dump(mode="json") for d in result.deltas})
+    return alerts, deltas

@@ -33,15 +33,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/report.py
 
-from pipeline_helpers import read_jsonl
+from pipeline_helpers import one_pass_outputs, read_jsonl
 from report import emit
 
-from agents.analysis import AnalysisStage
-from agents.deltas import DeltaEngine
-from agents.outputs import analyse_once
-from agents.rules import RuleSet
-from schemas.company import Registry
-from schemas.release import EarningsRelease, normalise, parse_release
 from streams.broker import EmbeddedBroker
 from streams.demo import bundled_releases, wait_processed
 from streams.launcher import start_worker, stop_process
@@ -51,24 +45,6 @@ from streams.settings import Settings
 from streams.topics import RELEASES, VALID_RELEASES, all_topics, ensure_topics
 
 Records = dict[str, dict[str, Any]]
-
-
-async def one_pass(lines: list[bytes]) -> tuple[Records, Records]:
-    """Alerts and deltas by id, from analysing every release once, in order, as the worker does."""
-    registry = Registry.load(None)
-    stage = AnalysisStage(DeltaEngine(), RuleSet.load(None))
-    store: dict[str, Any] = {}
-    alerts: Records = {}
-    deltas: Records = {}
-    for line in lines:
-        # What the ingest and analyse agents do: validate, re-key, analyse the re-keyed bytes.
-        valid = parse_release(line, registry, max_bytes=262144)
-        raw = valid.raw.model_copy(update={"company": valid.company_id}).model_dump_json().encode()
-        release = normalise(EarningsRelease.model_validate_json(raw), registry)
-        result = await analyse_once(stage, release, raw, store)
-        alerts.update({a.alert_id: a.model_dump(mode="json") for a in result.alerts})
-        deltas.update({d.delta_id: d.model_dump(mode="json") for d in result.deltas})
-    return alerts, deltas
 
 
 def compare(expected: Records, path: Path, id_field: str) -> dict[str, Any]:
@@ -138,7 +114,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="Copy every run's logs and sinks here.")
     args = parser.parse_args()
     lines = bundled_releases()
-    expected = asyncio.run(one_pass(lines))
+    expected = asyncio.run(one_pass_outputs(lines))
     delays = random.Random(args.seed)
     results = []
     with EmbeddedBroker() as broker, TemporaryDirectory() as tmp:
