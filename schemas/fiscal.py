@@ -26,12 +26,6 @@ class FiscalPeriodError(ValueError):
     """A date or label that does not fit the company's fiscal calendar."""
 
 
-# Reported quarters fall in these years. The bound also keeps every step the delta engine takes
-# from a quarter (a few quarters back or forward) inside datetime.date's years 1-9999: a release
-# for 9999-12-31 once passed ingest and then failed in the analysis agent (found by fuzzing).
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-
-
 def month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
@@ -58,8 +52,6 @@ class FiscalCalendar:
         )
 
     def check(self, day: date) -> date:
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise FiscalPeriodError(f"{day.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR} of reported quarters")
         if not self.is_quarter_end(day):
             months = sorted({(self.year_end_month + 3 * k - 1) % 12 + 1 for k in range(4)})
             names = "/".join(calendar.month_abbr[m] for m in months)

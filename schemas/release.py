@@ -28,6 +28,10 @@ from schemas.fiscal import FiscalPeriodError
 from schemas.money import AmountError, normalise_currency, parse_amount
 
 SCHEMA_VERSION = 1
+# Reported quarters fall in these years. The bound also keeps every step the delta engine takes
+# from a quarter (a few quarters back or forward) inside datetime.date's years 1-9999: a release
+# for 9999-12-31 once passed ingest and then failed in the analysis agent (found by fuzzing).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 AmountInput = Decimal | int | float | str
 ScaleInput = Decimal | int | float | str
@@ -193,6 +197,7 @@ def normalise(contract: EarningsRelease, registry: Registry) -> Release:
 
     fiscal_label = ""
     try:
+        _check_year(contract.period_end)
         company.calendar.check(contract.period_end)
         fiscal_label = company.calendar.label(contract.period_end)
     except FiscalPeriodError as exc:
@@ -245,6 +250,11 @@ def normalise(contract: EarningsRelease, registry: Registry) -> Release:
     )
 
 
+def _check_year(day: date) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FiscalPeriodError(f"{day.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR} of reported quarters")
+
+
 def _observations(
     lines: list[MetricLine] | list[Comparative],
     where: str,
@@ -272,6 +282,7 @@ def _observations(
         assert line_period is not None
         if isinstance(line, Comparative):
             try:
+                _check_year(line_period)
                 company.calendar.check(line_period)
             except FiscalPeriodError as exc:
                 problems.append(InputProblem(f"{loc}.period_end", str(exc)))

@@ -55,8 +55,10 @@ def delivery(data: dict) -> Figures:
             "deliveries": sum(data[k]["unique_delivered"] for k in receivers),
             "lost": sum(data["lost"].values()),
             "duplicated": data["slack"].get("duplicate_messages", 0) if "slack" in data else None,
-            "crashes": 0 if data.get("completed") else None,
-            "notes": {"receivers": len(receivers), "faults_injected": data.get("faults_injected"),
+            "crashes": None,  # not measured by that run (its worker is killed on purpose)
+            "notes": {"receivers": len(receivers), "completed": data.get("completed"),
+                      "ledger_states": data.get("ledger", {}).get("states"),
+                      "faults_injected": data.get("faults_injected"),
                       "webhook_raw_duplicates_deduplicated": data.get("webhook", {}).get("raw_duplicates_deduplicated"),
                       "uncertain_resends_after_kill": data.get("ledger", {}).get("uncertain_resends_after_kill")}}
 
@@ -127,18 +129,36 @@ def run_one(name: str, quick: bool, timeout: float, folder: Path) -> Figures:
         return {**base, "error": f"no figures ({exc!r}); output ends: {tail}"}
 
 
+def table(faults: dict[str, Figures]) -> str:
+    """The summary table of docs/reliability.md, from faults.json."""
+    cols = ("inputs", "alerts", "deliveries", "lost", "duplicated", "crashes")
+    rows = ["| fault | " + " | ".join(cols) + " | wall s |", "| --- |" + " ---: |" * (len(cols) + 1)]
+    for name, figures in faults.items():
+        cells = ["—" if figures.get(c) is None else str(figures[c]) for c in (*cols, "seconds")]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="Smaller runs: a smoke check, not figures for the docs.")
     parser.add_argument("--only", default=",".join(FAULTS), help=f"Comma-separated subset of: {', '.join(FAULTS)}")
     parser.add_argument("--timeout", type=float, default=1800.0, help="Per fault run, in seconds.")
     parser.add_argument("--out", type=Path, default=RESULTS / "faults.json")
+    parser.add_argument("--table", action="store_true", help="Print the markdown summary of --out and stop.")
     args = parser.parse_args()
+    if args.table:
+        print(table(json.loads(args.out.read_text("utf-8"))["faults"]))
+        return
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = sorted(set(names) - set(FAULTS))
     if unknown:
         parser.error(f"unknown fault runs: {', '.join(unknown)}")
     results: dict[str, Figures] = {}
+    if args.out.exists() and set(names) != set(FAULTS):  # a subset re-run keeps the other figures
+        previous = json.loads(args.out.read_text("utf-8"))
+        if previous.get("quick") == args.quick:
+            results.update(previous.get("faults", {}))
     scratch = tempfile.TemporaryDirectory(prefix="cloudpulse-faults-")
     folder = Path(scratch.name) if args.quick else RESULTS / "faults"  # quick figures never replace real ones
     folder.mkdir(parents=True, exist_ok=True)

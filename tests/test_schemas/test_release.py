@@ -472,3 +472,16 @@ def test_overlong_json_fractions_are_refused_at_ingest(registry):
     metric = {"segment": "cloud", "metric": "revenue", "value": "NUMBER"}
     raw = encode(doc(metrics=[metric], comparatives=[])).replace(b'"NUMBER"', b"0." + b"3" * 5000)
     assert refusal(registry, raw).kind == "bad_value"
+
+
+@pytest.mark.parametrize(("field", "day"), [("period_end", "9999-12-31"), ("period_end", "1899-12-31"),
+                                            ("comparatives", "0001-03-31")])
+def test_quarters_outside_reported_years_are_refused(registry, field, day):
+    # Found by the fuzz suite (tests/test_faults): 9999-12-31 passed ingest, then shifting it a
+    # quarter forward in the delta engine raised "year 10000 is out of range".
+    if field == "period_end":
+        document = doc(period_end=day, fiscal_period=..., comparatives=[])
+    else:
+        document = doc(comparatives=[{"segment": "cloud", "metric": "revenue", "value": 1, "period_end": day}])
+    exc = refusal(registry, document)
+    assert "outside the years 1900-2999" in exc.summary
