@@ -29,12 +29,13 @@ from streams.settings import Settings
 
 
 @contextmanager
-def bench_env(companies: int, **overrides: Any) -> Iterator[tuple[Settings, Path]]:
-    """A fresh broker, a registry of ``companies`` synthetic companies, settings for one app."""
+def bench_env(companies: int, *, registry_text: str | None = None, **overrides: Any) -> Iterator[tuple[Settings, Path]]:
+    """A fresh broker, a registry of ``companies`` synthetic companies (or ``registry_text``),
+    settings for one app."""
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory(prefix="cloudpulse-bench-") as tmp:
         workdir = Path(tmp)
         registry = workdir / "companies.toml"
-        registry.write_text(registry_toml(companies), encoding="utf-8")
+        registry.write_text(registry_text or registry_toml(companies), encoding="utf-8")
         run = uuid.uuid4().hex[:6]
         values: dict[str, Any] = {
             "broker": broker.url, "dev_broker": True, "app_id": f"bench-{run}", "topic_prefix": f"b{run}.",
@@ -57,7 +58,8 @@ def recorded(name: str, argv: list[str], out: Path | None) -> Iterator[dict[str,
     """The results of one run, named, with its command and the machine's load before and
     after; printed and saved to ``out`` when the block ends without an error."""
     script = "replay_bench" if name == "replay" else name
-    results: dict[str, Any] = {"benchmark": name, "command": " ".join([f"python bench/{script}.py", *argv]),
+    shown = [a for i, a in enumerate(argv) if a != "--out" and (i == 0 or argv[i - 1] != "--out")]
+    results: dict[str, Any] = {"benchmark": name, "command": " ".join([f"python bench/{script}.py", *shown]),
                                "machine_before": machine()}
     yield results
     results["machine_after"] = machine()

@@ -1,6 +1,6 @@
 """Replay wall time: ``cloudpulse backfill`` an archive, then ``cloudpulse replay --from-beginning``.
 
-    python bench/replay_bench.py [--releases 5000] [--articles 100000] [--companies 500]
+    python bench/replay_bench.py [--releases 5000] [--articles 100000] [--companies 500] [--no-news]
                                  [--no-floor] [--out bench/results/replay.json]
 
 Generated archives (bench/corpus.py): ``--releases`` releases over ``--companies`` companies

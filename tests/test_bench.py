@@ -88,3 +88,49 @@ def test_quick_run_of_a_cheap_benchmark_writes_its_results(tmp_path: Path) -> No
     results = json.loads((tmp_path / "llm_faults.json").read_text())
     assert results["rounds"] and results["alerts"] > 0
     assert not doc.exists()  # quick figures never reach the doc
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    import harness
+
+    samples = [float(n) for n in range(120, 0, -1)]
+    assert harness.percentile(samples, 50) == 60 and harness.percentile(samples, 99) == 119
+    assert harness.percentile(samples, 100) == 120 and harness.percentile([7.0], 99) == 7.0
+    assert harness.summary([0.1, 0.2])["p99_ms"] == 200.0
+
+
+def test_synthetic_names_are_unique_and_digit_free() -> None:
+    import corpus
+
+    names = [corpus.names(n) for n in range(5000)]
+    assert len(set(names)) == 5000
+    assert not any(ch.isdigit() for en, zh in names for ch in en + zh)
+
+
+def test_every_timed_latency_release_yields_exactly_one_alert(tmp_path: Path) -> None:
+    """The latency benchmark's premise: after a company's first quarter, each release alerts once."""
+    import asyncio
+
+    import corpus
+
+    from agents.analysis import AnalysisStage
+    from agents.deltas import DeltaEngine
+    from agents.rules import RuleSet
+    from schemas.company import Registry
+    from schemas.release import parse_release
+
+    registry_file = tmp_path / "companies.toml"
+    registry_file.write_text(corpus.registry_toml(2), encoding="utf-8")
+    registry = Registry.load(registry_file)
+    stage, table = AnalysisStage(DeltaEngine(), RuleSet.load(None)), {}
+
+    async def alerts_per_release() -> list[int]:
+        counts = []
+        for quarter in range(6):
+            for company in range(2):
+                body = corpus.release(company, quarter, capex=corpus.alerting_capex(quarter))
+                release = parse_release(json.dumps(body).encode(), registry, max_bytes=262_144)
+                counts.append(len((await stage.process(release, table)).alerts))
+        return counts
+
+    assert asyncio.run(alerts_per_release()) == [0, 0] + [1] * 10
