@@ -43,10 +43,22 @@ def faust_config(settings: Settings) -> dict[str, Any]:
         "broker_rebalance_timeout": timings["rebalance_timeout"],
         "broker_request_timeout": max(40.0, timings["session_timeout"] + 10.0),
         "producer_max_request_size": max(1_048_576, settings.max_payload_bytes * 4),
+        **tuning_config(settings),
         # Faust's web server (with its table-browsing views) stays off: streams/web.py serves
         # /healthz, /readyz and /metrics instead.
         "web_enabled": False,
         "table_cleanup_interval": 60.0,
+    }
+
+
+def tuning_config(settings: Settings) -> dict[str, Any]:
+    """The batching knobs of docs/benchmarks.md: how records are grouped, never when offsets
+    are committed (Faust still flushes the producer before every commit)."""
+    return {
+        "producer_linger": settings.producer_linger_ms / 1000.0,
+        "producer_max_batch_size": settings.producer_max_batch_size,
+        "broker_max_poll_records": settings.max_poll_records,
+        "stream_buffer_maxsize": settings.stream_buffer_maxsize,
     }
 
 
