@@ -92,3 +92,4 @@ class NewsBlock(BaseModel):
     facts: list[NewsFact]
     checks: list[CrossCheck] = Field(default_factory=list)
     new_fact_ids: list[str] = Field(default_factory=list, description="Facts this alert adds to the story's last one")
+    more_sources: int = Field(default=0, ge=0, description="Copies beyond the sources kept (a widely copied story)")

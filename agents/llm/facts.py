@@ -135,7 +135,7 @@ def _news_days(alert: Alert, labels: set[str], tokens: set[int]) -> set[date]:
     """Dates, labels and counts a news or plan alert may name (adds labels and tokens in place)."""
     days: set[date] = set()
     if alert.news is not None:
-        tokens.add(len({s.outlet for s in alert.news.sources}))
+        tokens |= {len({s.outlet for s in alert.news.sources}), alert.news.more_sources}
         days |= {s.published_at.date() for s in alert.news.sources}
         for f in alert.news.facts:
             if f.period_end is not None:

@@ -106,7 +106,8 @@ def compose_story(record: Record, company: Company, checks: list[CrossCheck], pl
         facts=[], hits=[], title_zh="", title_en="", text_zh="", text_en="", generated_by="template",
         source_url=sources[0].url, created_at=max(s.published_at for s in sources),
         news=NewsBlock(story_id=record["story_id"], sources=sources, facts=facts, checks=checks,
-                       new_fact_ids=[i for i in new_fact_ids if i in by_id]),
+                       new_fact_ids=[i for i in new_fact_ids if i in by_id],
+                       more_sources=record.get("more_members", 0)),
         plan=plan,
     )
     return _written(draft)

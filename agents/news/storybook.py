@@ -33,6 +33,9 @@ from schemas.news import ArticleReading, NewsFact
 from schemas.news_alert import NewsSource
 
 Record = dict[str, Any]
+# Sources kept per story; further copies are only counted ("more_members"). A copy past the cap
+# that is redelivered after a crash is counted again, so that count can run high.
+MAX_MEMBERS = 100
 
 
 def company_key(company: str) -> str:
@@ -125,7 +128,12 @@ class StoryBook:
             "alerted_outlets": 0,
         }
         new_source = all(m["article_id"] != reading.article_id for m in record["members"])
-        if new_source:
+        if new_source and len(record["members"]) >= MAX_MEMBERS:
+            # A story copied hundreds of times: keep the first copies, count the rest, so one
+            # article's work (and the record written back) stays bounded.
+            record["more_members"] = record.get("more_members", 0) + 1
+            new_source = False
+        elif new_source:
             member = NewsSource(article_id=reading.article_id, outlet=reading.source, url=reading.url,
                                 published_at=reading.published_at, language=reading.language)
             record["members"] = [*record["members"], member.model_dump(mode="json")]

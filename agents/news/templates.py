@@ -204,8 +204,10 @@ class NewsTemplateWriter:
                 zh.append(check_zh(check))
                 en.append(check_en(check))
             outlets = list(dict.fromkeys(s.outlet for s in news.sources))
-            zh.append(f"来源（{len(outlets)}家媒体）：{'、'.join(outlets)}。")
-            en.append(f"Sources ({_outlets(len(outlets))}): {', '.join(outlets)}.")
+            more_zh = f"，另有{news.more_sources}篇转载" if news.more_sources else ""
+            more_en = f"; {news.more_sources} more copies" if news.more_sources else ""
+            zh.append(f"来源（{len(outlets)}家媒体）：{'、'.join(outlets)}{more_zh}。")
+            en.append(f"Sources ({_outlets(len(outlets))}): {', '.join(outlets)}{more_en}.")
             topic = next((k for k in alert.kinds if k != "news_discrepancy"), "news_figures")
             title_zh = f"{alert.company_name_zh}新闻：{KIND_ZH[topic]}（{len(outlets)}家媒体）"
             title_en = f"{alert.company_name_en} news: {KIND_EN[topic]} ({_outlets(len(outlets))})"

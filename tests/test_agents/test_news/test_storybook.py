@@ -74,3 +74,13 @@ def test_fact_identity_ignores_wording_and_article() -> None:
 
 def test_subject_is_the_most_mentioned_subject() -> None:
     assert subject_company(reading("x", [])) == "BABA"
+
+
+def test_members_are_capped_and_further_copies_counted(monkeypatch) -> None:
+    import agents.news.storybook as storybook
+
+    monkeypatch.setattr(storybook, "MAX_MEMBERS", 2)
+    book = StoryBook({}, StoryGrouper())
+    for n in range(4):
+        update = book.add(reading(f"copy-{n}", [PLAN], outlet=f"outlet-{n}"), folded(PLAN_ZH))
+    assert len(update.sources) == 2 and update.record["more_members"] == 2 and not update.new_source
