@@ -127,3 +127,24 @@ def test_release_alerts_serialise_without_news_fields() -> None:
 
     alerts = [a for a in asyncio.run(offline_alerts(alibaba_lines())) if a["trigger"] != "plan"]
     assert alerts and all("news" not in a and "plan" not in a for a in alerts)
+
+
+def test_the_llm_writer_grounds_a_news_alert(history: History) -> None:
+    import asyncio
+
+    from agents.llm.client import build_writer
+    from agents.llm.stub import StubLLM
+    from streams.settings import Settings
+
+    alert, _ = story_alert(history, [PLAN, WRONG, GROWTH])
+    with StubLLM() as stub:
+        writer = build_writer(Settings.load(llm_base_url=stub.base_url, llm_model="stub", llm_timeout=5))
+        good = asyncio.run(writer.write_alert(alert, {"release_id": alert.release_id}))
+        # A model that states a figure no fact has is refused (twice), and the template stays.
+        bad = {"content": {"title_zh": "阿里巴巴资本开支500亿元", "title_en": "Alibaba capex RMB 50bn",
+                           "text_zh": "资本开支500亿元。", "text_en": "Capex RMB 50bn.", "takeaways": []}}
+        stub.script([bad, bad, bad])
+        writer.cache = type(writer.cache)()  # no cached answer for this alert
+        refused = asyncio.run(writer.write_alert(alert, {"release_id": alert.release_id}))
+    assert good.generated_by == "llm:stub"
+    assert refused.generated_by == "template:fallback:ungrounded" and refused.text_zh == alert.text_zh
