@@ -24,6 +24,12 @@ from tests.test_agents.test_news.test_agent import make_pipe, run
 
 pytestmark = pytest.mark.broker
 
+# A later copy of the 第一财经 story (bundled article 4) that adds one figure.
+_copy = json.loads(bundled_articles()[3])
+_copy.update(article_id="stcn-20251127-cloud", source="证券时报", url="https://news.example/stcn/20251127/alibaba-cloud-q2",
+             published_at="2025-11-27T08:00:00+08:00", body=_copy["body"] + "云智能集团经调整EBITA为36.04亿元。")
+LATER_COPY = json.dumps(_copy, ensure_ascii=False).encode("utf-8")
+
 INVALID = {b"{not json": "invalid_json", b'{"article_id": "x", "url": "u"}': "schema"}
 
 
@@ -41,6 +47,15 @@ def test_articles_through_the_worker(make_settings, tmp_path: Path) -> None:
         assert wait_processed(settings, len(releases), proc, timeout=90), log.read_text()[-3000:]
         publish_articles(settings, [*bundled_articles(), *INVALID])
         assert wait_news_processed(settings, relevant=DEMO_RELEVANT, proc=proc, timeout=90), log.read_text()[-3000:]
+    finally:
+        stop_process(proc)
+    # A restart: the stories table comes back from its changelog and the index is rebuilt, so
+    # a later copy that adds a figure revises its story instead of starting a new one.
+    proc = start_worker(settings, tmp_path / "worker2.log")
+    try:
+        publish_articles(settings, [LATER_COPY])
+        assert wait_news_processed(settings, relevant=DEMO_RELEVANT + 1, proc=proc, timeout=90), \
+            (tmp_path / "worker2.log").read_text()[-3000:]
     finally:
         stop_process(proc)
 
@@ -65,10 +80,15 @@ def test_articles_through_the_worker(make_settings, tmp_path: Path) -> None:
     assert corroborated["plan"]["plan_id"] == "baba-cloud-ai-2025"
 
     # The discrepancy: 第一财经's 388亿 against the release's 398.24亿, both sources named.
-    (discrepancy,) = [a for a in news if a["kind"] == "news_discrepancy"]
+    discrepancy, later = [a for a in news if a["kind"] == "news_discrepancy"]
     (check,) = [c for c in discrepancy["news"]["checks"] if c["outcome"] == "discrepancy"]
     assert (check["outlet"], check["release_id"]) == ("第一财经", "BABA-FY2026Q2-results")
     assert check["news_value"] == "38800000000" and check["release_value"] == "39824000000"
+
+    # After the restart: the copy joined the discrepancy story and revised its alert.
+    assert later["news"]["story_id"] == discrepancy["news"]["story_id"] and later["revises"] == discrepancy["alert_id"]
+    assert [s["outlet"] for s in later["news"]["sources"]] == ["第一财经", "证券时报"]
+    assert {f["metric"] for f in later["news"]["facts"] if f["fact_id"] in later["news"]["new_fact_ids"]} == {"adjusted_ebita"}
 
     # Plan pace from the releases: FY2026Q1 capex 386亿 is 21.9% ahead of 3800亿 / 12 quarters.
     plan_alerts = [a for a in alerts if a["trigger"] == "plan"]
