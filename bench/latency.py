@@ -16,7 +16,8 @@ What is measured, per release, on one monotonic clock in this process:
   has two such hops (ingest, then analyse) plus its own work.
 
 Phases, on the same worker: ``quiet`` (releases only), then ``news`` (articles on
-``news.articles`` at ``--news-rate`` per second meanwhile). The news phase runs only when the
+``news.articles`` at ``--news-rate`` per second until the last timed release; the backlog may
+then drain for ``--drain`` seconds before a missing alert counts). The news phase runs only when the
 news path is wired (``news.articles`` in streams/topics.INPUTS); otherwise it is reported as
 skipped with the reason. Warm-up (first two quarters of every company, the second alerting)
 is not timed.

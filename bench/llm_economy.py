@@ -36,7 +36,7 @@ from latency import running, timed_phase, warm_up
 from agents.llm.stub import StubLLM, facts_from
 from streams.replay import ReplayOptions, run_replay
 from streams.settings import Settings
-from streams.topics import all_topics, ensure_topics
+from streams.topics import RELEASES, all_topics, ensure_topics
 
 TEXT_FIELDS = ("title_zh", "title_en", "text_zh", "text_en", "generated_by")
 
@@ -69,7 +69,9 @@ async def run(base: Settings, workdir: Path, args: argparse.Namespace) -> dict[s
         llm = await arm(settings, workdir, args)
         live_calls = len(stub.requests)
         live = alerts_in(settings.alerts_out)  # type: ignore[arg-type]
-        replayed = await asyncio.to_thread(run_replay, settings, ReplayOptions(timeout=600))
+        # Releases only: this run has no articles. (Replaying all inputs once failed here under
+        # load, in the start-offset lookup of the empty news topic: docs/benchmarks.md.)
+        replayed = await asyncio.to_thread(run_replay, settings, ReplayOptions(topics=(RELEASES,), timeout=600))
         replay_requests = stub.requests[live_calls:]
         replay_calls = len(replay_requests)
     # An alert missed the cache if the stub was asked about it during the replay (the prompt's
