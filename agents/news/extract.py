@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 
 from agents.news.lexicon import (
     BLOCK_WORDS,
+    AZURE_WORDS,
     CLOUD_WORDS,
     DECLINE_WORDS,
     DIFFERENCE_WORDS,
@@ -55,6 +56,7 @@ from schemas.news import Evidence, NewsFact
 _SENTENCE_END = re.compile(r"[。!?;！？；]|\.(?=\s|$)|\n")
 _METRICS = compile_terms(METRIC_WORDS)
 _CLOUD = compile_terms(CLOUD_WORDS)
+_AZURE = compile_terms(AZURE_WORDS)
 _GROUP = compile_terms(GROUP_WORDS)
 _BLOCK = compile_terms(BLOCK_WORDS)
 _FORECAST = compile_terms(FORECAST_WORDS)
@@ -158,7 +160,7 @@ class FactExtractor:
         elif metric_match is not None:
             metric = METRIC_WORDS[metric_match.group()]
             measure = _measure(text, quantity, metric_match.start(), sentence)
-        elif quantity.kind != "amount" and _CLOUD.search(before) and _has(before, GROWTH_WORDS):
+        elif quantity.kind != "amount" and (_CLOUD.search(before) or _AZURE.search(before)) and _has(before, GROWTH_WORDS):
             metric, measure = "revenue", _measure(text, quantity, sentence.start, sentence)
         else:
             return None
@@ -340,20 +342,30 @@ def _plan(text: str, sentence: _Sentence, quantity: Quantity) -> int | None:
 def _segment(text: str, sentence: _Sentence, quantity: Quantity, hits: _Ordered[Hit]) -> str:
     """The nearest segment word before the figure in its sentence; a company name means group."""
     candidates: list[tuple[int, str]] = []
+    unit_spans: list[tuple[int, int]] = []
+    for match in _AZURE.finditer(text, sentence.start, quantity.start):
+        candidates.append((match.start(), "azure"))
+        unit_spans.append((match.start(), match.end()))
+    azure_spans = list(unit_spans)
     for match in _CLOUD.finditer(text, sentence.start, quantity.start):
-        candidates.append((match.start(), "cloud"))
-    cloud_spans = [(m.start(), m.end()) for m in _CLOUD.finditer(text, sentence.start, quantity.start)]
+        # "cloud services" inside "Azure and other cloud services" is still Azure.
+        if not any(s <= match.start() < e for s, e in azure_spans):
+            candidates.append((match.start(), "cloud"))
+            unit_spans.append((match.start(), match.end()))
     for match in _GROUP.finditer(text, sentence.start, quantity.start):
         # 集团 in 云智能集团 and "group" in "cloud intelligence group" name the cloud unit.
-        if not any(s <= match.start() <= e + 1 for s, e in cloud_spans):
+        if not any(s <= match.start() <= e + 1 for s, e in unit_spans):
             candidates.append((match.start(), "group"))
     for hit in hits.between(sentence.start, quantity.start):
-        if not any(s == hit.start for s, _ in candidates) and not _CLOUD.fullmatch(text[hit.start : hit.end]):
+        named = text[hit.start : hit.end]
+        if not any(s == hit.start for s, _ in candidates) and not (_CLOUD.fullmatch(named) or _AZURE.fullmatch(named)):
             candidates.append((hit.start, "group"))
     if candidates:
         return max(candidates)[1]
-    earlier = list(_CLOUD.finditer(text, max(0, sentence.start - 200), sentence.start))
-    return "cloud" if earlier else "group"
+    window = max(0, sentence.start - 200)
+    earlier = sorted([(m.start(), "cloud") for m in _CLOUD.finditer(text, window, sentence.start)]
+                     + [(m.start(), "azure") for m in _AZURE.finditer(text, window, sentence.start)])
+    return earlier[-1][1] if earlier else "group"
 
 
 def _adjacent_period(text: str, periods: _Ordered[PeriodMention], quantity: Quantity) -> PeriodMention | None:

@@ -19,12 +19,14 @@ DATA = Path(__file__).parents[2] / "data" / "news"
 # The tuning set must meet the targets. The blind holdout is held just under what it
 # scored at first sight (core precision 0.89, recall 0.95; see tests/data/news/README.md): a floor
 # that catches regressions without pretending the extractor meets the target on unseen text.
-@pytest.mark.parametrize(("name", "min_precision", "min_recall"),
-                         [("articles.jsonl", 0.9, 0.8), ("articles_holdout.jsonl", 0.85, 0.85)])
-def test_fact_scores_on_core_families(name: str, min_precision: float, min_recall: float) -> None:
+# The second blind set was written by another author who never read the extractor (0.89 / 0.93).
+@pytest.mark.parametrize(("name", "min_precision", "min_recall", "min_expected"),
+                         [("articles.jsonl", 0.9, 0.8, 40), ("articles_holdout.jsonl", 0.85, 0.85, 40),
+                          ("articles_blind_lead.jsonl", 0.85, 0.85, 25)])
+def test_fact_scores_on_core_families(name: str, min_precision: float, min_recall: float, min_expected: int) -> None:
     report = evaluate(load_set(DATA / name), NewsReader(Registry.load()), grouper_factory=None)
     core = report.core
-    assert core.expected >= 40
+    assert core.expected >= min_expected
     assert core.precision >= min_precision, report.wrong
     assert core.recall >= min_recall, report.misses
     assert report.irrelevant_dropped >= 1
