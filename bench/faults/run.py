@@ -85,7 +85,7 @@ def fuzz(data: dict) -> Figures:
     return {"inputs": total["inputs"], "alerts": total["alerts"], "deliveries": None,
             "lost": total["lost"], "duplicated": total["duplicated"], "crashes": total["crashes"],
             "notes": {k: total[k] for k in ("accepted", "dead_lettered", "internal_errors", "failures",
-                                            "known_defects", "seconds")}}
+                                            "known_defects", "seconds", "cpu_seconds") if k in total}}
 
 
 def broker_loss(data: dict) -> Figures:
@@ -144,19 +144,21 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Smaller runs: a smoke check, not figures for the docs.")
     parser.add_argument("--only", default=",".join(FAULTS), help=f"Comma-separated subset of: {', '.join(FAULTS)}")
     parser.add_argument("--timeout", type=float, default=1800.0, help="Per fault run, in seconds.")
-    parser.add_argument("--out", type=Path, default=RESULTS / "faults.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="Default bench/results/faults.json; with --quick, nothing is written unless given.")
     parser.add_argument("--table", action="store_true", help="Print the markdown summary of --out and stop.")
     args = parser.parse_args()
+    out = args.out or (None if args.quick else RESULTS / "faults.json")
     if args.table:
-        print(table(json.loads(args.out.read_text("utf-8"))["faults"]))
+        print(table(json.loads((args.out or RESULTS / "faults.json").read_text("utf-8"))["faults"]))
         return
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = sorted(set(names) - set(FAULTS))
     if unknown:
         parser.error(f"unknown fault runs: {', '.join(unknown)}")
     results: dict[str, Figures] = {}
-    if args.out.exists() and set(names) != set(FAULTS):  # a subset re-run keeps the other figures
-        previous = json.loads(args.out.read_text("utf-8"))
+    if out is not None and out.exists() and set(names) != set(FAULTS):  # a subset re-run keeps the other figures
+        previous = json.loads(out.read_text("utf-8"))
         if previous.get("quick") == args.quick:
             results.update(previous.get("faults", {}))
     scratch = tempfile.TemporaryDirectory(prefix="cloudpulse-faults-")
@@ -169,8 +171,10 @@ def main() -> None:
                                                  "exit_code", "seconds")}
         print(f"{name}: {json.dumps(row)}", flush=True)
     scratch.cleanup()
-    emit({"quick": args.quick, "faults": results}, args.out, show=False)
-    print(f"wrote {args.out}")
+    emit({"quick": args.quick, "faults": results}, out, show=False)
+    print(table(results))
+    if out is not None:
+        print(f"wrote {out}")
     failed = [n for n, r in results.items() if r.get("error") or r.get("lost") or r.get("crashes")]
     sys.exit(1 if failed else 0)
 

@@ -23,6 +23,7 @@ from streams.broker import EmbeddedBroker
 from streams.broker_watch import EXIT_BROKER_RESET
 from streams.demo import bundled_releases, wait_processed
 from streams.launcher import start_worker, stop_process
+from streams.offsets import poll_until
 from streams.publisher import Message, send_all
 from streams.settings import Settings
 from streams.topics import RELEASES, all_topics, ensure_topics
@@ -36,6 +37,10 @@ def kill_broker(broker: EmbeddedBroker) -> None:
     os.killpg(broker._proc.pid, signal.SIGKILL)
     broker._proc.wait(timeout=10)
     broker.stop()  # closes the log; the process is already gone
+
+
+def log_of(path: Path) -> str:
+    return path.read_text("utf-8", errors="replace") if path.exists() else ""
 
 
 def test_worker_exits_for_a_restart_after_a_reset_broker(tmp_path: Path) -> None:
@@ -54,13 +59,16 @@ def test_worker_exits_for_a_restart_after_a_reset_broker(tmp_path: Path) -> None
         assert wait_processed(settings, 6, worker, timeout=90)
 
         kill_broker(first)
+        # The outage lasts until the worker has seen it (a failed connect in its log), bounded.
+        assert poll_until(lambda: "Connect call failed" in log_of(tmp_path / "worker1.log"), worker, 60), \
+            log_of(tmp_path / "worker1.log")[-3000:]
         assert worker.poll() is None  # still up: the client reconnects rather than dying
         again = EmbeddedBroker(first.port, log_path=tmp_path / "tansu2.log").start()
         try:
             code = worker.wait(timeout=60)
         except subprocess.TimeoutExpired:
             pytest.fail("the worker kept running on a reset broker")
-        log = (tmp_path / "worker1.log").read_text("utf-8", errors="replace")
+        log = log_of(tmp_path / "worker1.log")
         assert code == EXIT_BROKER_RESET, log[-3000:]
         assert "are gone from the broker" in log
 
