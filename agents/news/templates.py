@@ -32,8 +32,8 @@ from schemas.news_alert import CrossCheck, PlanProgress
 YI, WAN, BN, MN = Decimal("1e8"), Decimal("1e4"), Decimal("1e9"), Decimal("1e6")
 NEWS_METRIC_ZH = {**METRIC_ZH, "ai_investment": "AI投资"}
 NEWS_METRIC_EN = {**METRIC_EN, "ai_investment": "AI investment"}
-SEGMENT_ZH = {"cloud": "云业务", "group": "集团"}
-SEGMENT_EN = {"cloud": "cloud", "group": "group"}
+SEGMENT_ZH = {"cloud": "云业务", "group": "集团", "azure": "Azure"}
+SEGMENT_EN = {"cloud": "cloud", "group": "group", "azure": "Azure"}
 KIND_ZH = {"news_discrepancy": "新闻与财报不符", "news_plan": "投资计划", "news_capex": "资本支出",
            "news_cloud_growth": "云业务增长", "news_ai_investment": "AI投资", "news_figures": "财务数据"}
 KIND_EN = {"news_discrepancy": "news contradicts a release", "news_plan": "spending plan", "news_capex": "capex",

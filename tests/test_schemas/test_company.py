@@ -105,7 +105,7 @@ def test_segment_id(registry, company_id, segment, canonical):
     [
         ("BABA", "Taobao and Tmall Group", "cloud, group"),
         ("AMZN", "Intelligent Cloud", "cloud, group"),  # another company's segment name
-        ("MSFT", "AWS", "cloud, group, microsoft_cloud"),
+        ("MSFT", "AWS", "azure, cloud, group, microsoft_cloud"),
     ],
 )
 def test_unknown_segment(registry, company_id, segment, known):
