@@ -32,7 +32,7 @@ from harness import bench_env, new_parser, ratio, recorded
 from throughput import floor
 from throughput import releases as release_messages
 
-from streams.launcher import settings_env
+from streams.launcher import die_with_parent, settings_env
 from streams.settings import Settings
 from streams.topics import INPUTS, NEWS, RELEASES, all_topics, ensure_topics
 
@@ -43,8 +43,9 @@ def cli(settings: Settings, args: list[str], log: Path, timeout: float) -> float
     env.update(settings_env(settings))
     started = time.perf_counter()
     with log.open("ab") as out:
+        # die_with_parent: a benchmark killed mid-replay must not leave the replay behind.
         done = subprocess.run([sys.executable, "-m", "streams", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                              timeout=timeout, check=False)
+                              timeout=timeout, check=False, preexec_fn=die_with_parent)
     if done.returncode != 0:
         raise RuntimeError(f"cloudpulse {' '.join(args)} failed ({done.returncode}): " + log.read_text()[-2000:])
     return time.perf_counter() - started
