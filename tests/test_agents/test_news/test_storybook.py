@@ -77,7 +77,7 @@ def test_subject_is_the_most_mentioned_subject() -> None:
 
 
 def test_members_are_capped_and_further_copies_counted(monkeypatch) -> None:
-    import agents.news.storybook as storybook
+    from agents.news import storybook
 
     monkeypatch.setattr(storybook, "MAX_MEMBERS", 2)
     book = StoryBook({}, StoryGrouper())
