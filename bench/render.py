@@ -134,6 +134,7 @@ def generic(r: dict[str, Any]) -> list[Row]:
 RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Row]]]] = {
     "throughput": ("Throughput", throughput),
     "latency": ("Latency", latency),
+    "latency_news5": ("Latency, news at 5 articles/s", latency),
     "scaling": ("Scaling", scaling),
     "memory": ("Memory", memory),
     "llm_economy": ("LLM economy", llm_economy),
