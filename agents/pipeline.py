@@ -206,7 +206,9 @@ async def analyse_event(pipe: Pipeline, event: Any) -> None:
     for delta in result.deltas:
         await send(pipe, DELTAS, key, delta.model_dump_json().encode())
         if pipe.deltas_sink is not None:
-            pipe.deltas_sink.write(delta.model_dump(mode="json"))
+            pipe.deltas_sink.write(delta.model_dump(mode="json"), sync=False)
+    if pipe.deltas_sink is not None:
+        pipe.deltas_sink.sync()  # once per release, before this event can be committed
     for alert in result.alerts:
         if pipe.llm is not None:
             await send(pipe, DRAFTS, key, alert.model_dump_json().encode())

@@ -27,6 +27,7 @@ class JsonlSink:
         self.id_field = id_field
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seen = self._load_ids()
+        self._unsynced = False
         self._file = self.path.open("a", encoding="utf-8")
         if self.path.stat().st_size and not _ends_with_newline(self.path):
             self._file.write("\n")  # never glue a new record onto a torn one
@@ -37,18 +38,28 @@ class JsonlSink:
     def __contains__(self, record_id: str) -> bool:
         return record_id in self._seen
 
-    def write(self, record: dict[str, Any]) -> bool:
+    def write(self, record: dict[str, Any], *, sync: bool = True) -> bool:
+        """Append ``record`` unless its id is in the file. ``sync=False`` leaves the fsync to a
+        later :meth:`sync`, which must run before the input offset covering it is committed."""
         record_id = record[self.id_field]
         if record_id in self._seen:
             return False
         line = json.dumps(record, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
         self._file.write(line + "\n")
-        self._file.flush()
-        # fsync: the consumer offset is committed after this returns; the line must survive
-        # a crash of the machine, not just of the process.
-        os.fsync(self._file.fileno())
+        self._unsynced = True
+        if sync:
+            self.sync()
         self._seen.add(record_id)
         return True
+
+    def sync(self) -> None:
+        """Flush and fsync what was written. The consumer offset is committed after the event
+        is handled; its lines must survive a crash of the machine, not just of the process.
+        One fsync per event rather than per line (the files' cost: docs/benchmarks.md)."""
+        if self._unsynced:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._unsynced = False
 
     def close(self) -> None:
         self._file.close()

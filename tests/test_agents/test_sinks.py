@@ -25,6 +25,27 @@ def test_write_once_per_id(tmp_path: Path):
     assert "a" in sink and "c" not in sink
 
 
+def test_deferred_sync_is_one_fsync_for_many_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A release's delta lines share one fsync, and nothing is left unsynced after sync()."""
+    from agents import sinks
+
+    synced: list[int] = []
+    monkeypatch.setattr(sinks.os, "fsync", lambda fd: synced.append(fd))
+    path = tmp_path / "deltas.jsonl"
+    sink = JsonlSink(path, id_field="delta_id")
+    for n in range(3):
+        assert sink.write({"delta_id": f"d{n}"}, sync=False) is True
+    assert synced == []
+    sink.sync()
+    sink.sync()  # nothing new written: no second fsync
+    assert len(synced) == 1
+    assert path.read_text("utf-8") == '{"delta_id":"d0"}\n{"delta_id":"d1"}\n{"delta_id":"d2"}\n'
+    assert sink.write({"delta_id": "d1"}, sync=False) is False  # still de-duplicated
+    sink.write({"delta_id": "d3"})  # the default syncs at once
+    assert len(synced) == 2
+    sink.close()
+
+
 def test_dedup_across_reopen(tmp_path: Path):
     path = tmp_path / "deltas.jsonl"
     first = JsonlSink(path, id_field="delta_id")
