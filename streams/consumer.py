@@ -40,8 +40,10 @@ the release again and computed later quarters against a hole (seen in a
 ``bench/faults/sigkill.py`` run: one quarter missing, four alerts different). So ``_commit``
 first waits until the buffer is empty *and* its sender is idle (a message taken off the queue
 is not in aiokafka's accumulator until its send returns), then flushes aiokafka, then commits.
-If that does not happen within ``SETTLE_TIMEOUT`` the commit is skipped: a later one covers it,
-and an uncommitted offset is only processed again.
+It keeps waiting, with a warning every ``SETTLE_WARN_EVERY`` seconds, for as long as that takes
+(offsets stay uncommitted, so the inputs are only processed again after a crash): giving up
+is not an option, because Faust records the offsets as committed locally even when ``_commit``
+says it did not, and would then never commit them.
 
 Usage::
 
@@ -60,7 +62,7 @@ from faust.types import TP
 
 log = logging.getLogger(__name__)
 
-SETTLE_TIMEOUT = 30.0  # seconds a commit waits for queued table writes (third gap) before it is skipped
+SETTLE_WARN_EVERY = 30.0  # seconds between warnings while a commit waits for queued table writes
 
 
 class ReReadingConsumer(Consumer):
@@ -121,13 +123,11 @@ class ReReadingConsumer(Consumer):
         self._read_offset[tp] = position or None
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
-        if not await self._producer_settled(SETTLE_TIMEOUT):
-            log.warning("commit skipped: queued table writes not sent within %.0f s; offsets stay uncommitted "
-                        "until a later commit", SETTLE_TIMEOUT)
-            return False
+        if not await self._producer_settled():
+            return False  # stopping with writes unsent: nothing after this uses the local offsets
         return await super()._commit(offsets)
 
-    async def _producer_settled(self, timeout: float) -> bool:
+    async def _producer_settled(self) -> bool:
         """Everything queued with ``send_soon`` so far is acknowledged by the broker (third gap)."""
         producer = self.app.producer
         buffer = producer.buffer
@@ -136,15 +136,16 @@ class ReReadingConsumer(Consumer):
             await producer.flush()
             return True
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        warn_at = loop.time() + SETTLE_WARN_EVERY
         while not _buffer_idle(buffer):
             if buffer.should_stop:
                 # Shutting down: the sender is gone; commit only if it left nothing behind.
                 if not buffer.pending.empty():
                     return False
                 break
-            if loop.time() >= deadline:
-                return False
+            if loop.time() >= warn_at:
+                log.warning("commit waiting for %d queued table writes to be sent", buffer.pending.qsize())
+                warn_at = loop.time() + SETTLE_WARN_EVERY
             await asyncio.sleep(0.005)
         await producer.flush()  # aiokafka: every batch handed over is acknowledged
         return True

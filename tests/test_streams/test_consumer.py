@@ -203,11 +203,28 @@ async def test_commit_waits_for_the_one_message_in_hand() -> None:
     buffer.task.cancel()
 
 
-async def test_commit_is_skipped_when_writes_cannot_be_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_commit_keeps_waiting_while_writes_are_not_sent(monkeypatch: pytest.MonkeyPatch,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    # Never "skip and carry on": Faust would record the offsets as committed locally anyway.
     events: list[str] = []
-    buffer = Buffer(events, send_time=0.0)  # no sender task running: nothing is ever sent
+    buffer = Buffer(events, send_time=0.0)  # no sender running yet: the write stays queued
     buffer.pending.put_nowait("a")
-    monkeypatch.setattr(consumer_module, "SETTLE_TIMEOUT", 0.05)
+    monkeypatch.setattr(consumer_module, "SETTLE_WARN_EVERY", 0.01)
+    commit = asyncio.ensure_future(committing_consumer(buffer, events)._commit({A: 1}))
+    await asyncio.sleep(0.05)
+    assert not commit.done() and events == []
+    assert "commit waiting for 1 queued table writes" in caplog.text
+    buffer.start()  # the sender comes back: the write goes out, then the commit
+    assert await commit is True
+    assert events == ["sent a", "aiokafka flush", f"commit {({A: 1})}"]
+    buffer.task.cancel()
+
+
+async def test_shutdown_with_writes_unsent_does_not_commit() -> None:
+    events: list[str] = []
+    buffer = Buffer(events, send_time=0.0)
+    buffer.pending.put_nowait("a")
+    buffer.should_stop = True
     assert await committing_consumer(buffer, events)._commit({A: 1}) is False
     assert events == []
 
