@@ -57,12 +57,12 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=3.0, gt=0)
     rebalance_timeout: float = Field(default=60.0, gt=0)
     fetch_max_wait_ms: int = Field(default=100, ge=1)
-    # Throughput tuning (docs/benchmarks.md, "what we tried"). Defaults are safe on real Kafka:
-    # none of them changes when an offset is committed, only how records are batched.
-    # Faust's default linger is 0: each send becomes its own produce request as soon as the
-    # sender wakes, and request building was ~20% of worker CPU at ~9 sends per release.
-    producer_linger_ms: float = Field(default=5.0, ge=0)
-    producer_max_batch_size: int = Field(default=256 * 1024, ge=1024)
+    # Batching knobs (docs/benchmarks.md, "what we tried"); none of them changes when an offset
+    # is committed. The defaults are Faust's: a 5 ms linger with 256 KiB batches cut aiokafka's
+    # CPU per send by ~30% in isolation (bench/producer_batching.py) but made the whole
+    # pipeline slower on the dev broker in every paired run (bench/throughput.py).
+    producer_linger_ms: float = Field(default=0.0, ge=0)
+    producer_max_batch_size: int = Field(default=16384, ge=1024)
     max_poll_records: int | None = Field(default=None, ge=1, description="Records per fetch call; None = client default")
     stream_buffer_maxsize: int = Field(default=4096, ge=1, description="Prefetched events per agent (Faust back pressure)")
 
