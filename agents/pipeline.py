@@ -105,10 +105,11 @@ def register(
     if settings.deltas_out:
         pipe.deltas_sink = JsonlSink(settings.deltas_out, id_field="delta_id")
 
-    @app.agent(pipe.topics[RELEASES], name="cloudpulse.ingest", concurrency=1)
-    async def ingest(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await ingest_event(pipe, event)
+    if settings.reads(RELEASES):  # a replay phase may read only news (streams/replay.py)
+        @app.agent(pipe.topics[RELEASES], name="cloudpulse.ingest", concurrency=1)
+        async def ingest(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                await ingest_event(pipe, event)
 
     @app.agent(pipe.topics[VALID_RELEASES], name="cloudpulse.analyse", concurrency=1)
     async def analyse(stream: faust.StreamT) -> None:

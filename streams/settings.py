@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     replay_until: datetime | None = None
     replay_end_offsets: dict[str, int] | None = Field(
         default=None, description='"topic:partition" -> first offset not to process (captured at replay start)')
+    replay_inputs: tuple[str, ...] | None = Field(
+        default=None, description="Input topics (logical names) this worker reads; all when unset (streams/replay.py)")
 
     # --- Sinks -------------------------------------------------------------------------
     alerts_out: Path | None = None
@@ -189,6 +191,10 @@ class Settings(BaseSettings):
         if name in INPUTS and self.input_topic_prefix is not None:
             return f"{self.input_topic_prefix}{name}"
         return f"{self.topic_prefix}{name}"
+
+    def reads(self, name: str) -> bool:
+        """Whether this worker consumes input topic ``name`` (a replay phase reads a subset)."""
+        return self.replay_inputs is None or name in self.replay_inputs
 
     def masked(self) -> dict[str, Any]:
         """The effective config as a dict, with every secret replaced by a marker."""

@@ -19,6 +19,11 @@ paths. Each workaround names the gap it covers (see BROKER.md in the project bri
 4. **Fetch with a long max wait is re-polled at remaining/2.** Faust hard-codes
    ``fetch_max_wait_ms=1500``, which costs ~370 ms median latency on Tansu.
    -> ``TansuConsumerThread`` sets the consumer's fetch wait to ``settings.fetch_max_wait_ms``.
+5. **OffsetCommit outside a generation is refused.** An admin commit for a group with no
+   members (kafka-python ``alter_group_offsets``, generation -1) gets UNKNOWN_MEMBER_ID for
+   every partition, so a replay cannot place its new group at ``--since``.
+   -> ``refuses_admin_offset_commit`` lets ``streams.replay.set_group_offsets`` go on; the
+   replay worker then starts at the beginning and its per-record time window skips the rest.
 
 Usage::
 
@@ -45,6 +50,12 @@ log = logging.getLogger(__name__)
 
 
 # --- 2. group timings ---------------------------------------------------------------------
+def refuses_admin_offset_commit(errors: Any) -> bool:
+    """Gap 5: every refusal is UNKNOWN_MEMBER_ID (an empty group's commit on Tansu)."""
+    errors = list(errors)
+    return bool(errors) and all(getattr(e, "__name__", "") == "UnknownMemberIdError" for e in errors)
+
+
 def group_timings(settings: Settings) -> dict[str, float]:
     """Faust group timings: short on the dev broker (gap 2), the configured ones elsewhere."""
     if settings.dev_broker:

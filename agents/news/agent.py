@@ -86,10 +86,11 @@ def register_news(app: faust.App, pipe: Any, settings: Settings, *, reader: Any 
         # Partitions (and so the stories in the table) may have changed hands: re-index lazily.
         news.stale = True
 
-    @app.agent(pipe.topics[NEWS], name="cloudpulse.news-ingest", concurrency=1)
-    async def news_ingest(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await ingest_article(pipe, news, event)
+    if settings.reads(NEWS):  # a replay phase may read only releases (streams/replay.py)
+        @app.agent(pipe.topics[NEWS], name="cloudpulse.news-ingest", concurrency=1)
+        async def news_ingest(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                await ingest_article(pipe, news, event)
 
     @app.agent(pipe.topics[NEWS_RELEVANT], name="cloudpulse.news-analyse", concurrency=1)
     async def news_analyse(stream: faust.StreamT) -> None:

@@ -15,9 +15,10 @@ from streams.cli import main
 from streams.offsets import end_offsets, start_offsets_for_time
 from streams.publisher import publish_file
 from streams.replay import ReplayOptions, compare, run_replay
-from streams.topics import ALERTS, RELEASES, all_topics, ensure_topics, list_topics
+from streams.topics import ALERTS, NEWS, RELEASES, all_topics, ensure_topics, list_topics
 
 BUNDLED = Path(__file__).resolve().parents[2] / "streams/data/releases"
+SAMPLE_NEWS = Path(__file__).resolve().parents[2] / "streams/data/news/sample.jsonl"
 
 
 class FakeKafka:
@@ -47,13 +48,24 @@ def test_since_on_real_kafka_semantics_never_falls_back_to_the_beginning() -> No
 def test_replay_is_bounded_isolated_and_deterministic(make_settings, tmp_path: Path) -> None:
     live = make_settings()
     ensure_topics(live, all_topics(live))
+    # News first on the topic and releases after: a concurrent replay could analyse the stories
+    # before or after their releases; phases make it one answer.
+    articles = publish_file(live, live.topic(NEWS), SAMPLE_NEWS, in_time_order=True).sent
     for name in ("alibaba.jsonl", "peers.jsonl"):
         publish_file(live, live.topic(RELEASES), BUNDLED / name, in_time_order=True)
 
     first = run_replay(live, ReplayOptions(alerts_out=tmp_path / "a1.jsonl", deltas_out=tmp_path / "d1.jsonl"))
     second = run_replay(live, ReplayOptions(alerts_out=tmp_path / "a2.jsonl", deltas_out=tmp_path / "d2.jsonl"))
-    assert first.inputs == 30 and first.deadletters == 0
+    assert first.inputs == 30 + articles and first.deadletters == 0
     assert len(first.alerts) > 10
+    news = [a for a in first.alerts if a.get("news")]
+    # Every story was analysed after all releases: the FY2026Q2 figure is checked against one.
+    assert any(c["outcome"] == "discrepancy" for a in news for c in a["news"]["checks"]), [(a["title_en"], a["news"].get("checks")) for a in news]
+    assert all(a["trigger"] != "recompute" for a in news)
+    # A topic not asked for is not read at all.
+    only = run_replay(live, ReplayOptions(topics=(RELEASES,)))
+    assert only.inputs == 30 and not [a for a in only.alerts if a.get("news")]
+    assert {a["alert_id"] for a in only.alerts} <= {a["alert_id"] for a in first.alerts}
     assert (tmp_path / "a1.jsonl").read_bytes() == (tmp_path / "a2.jsonl").read_bytes()
     assert (tmp_path / "d1.jsonl").read_bytes() == (tmp_path / "d2.jsonl").read_bytes()
     # Isolated: the live alert topic saw nothing, and the replay cleaned up its own topics.
