@@ -45,6 +45,15 @@ It keeps waiting, with a warning every ``SETTLE_WARN_EVERY`` seconds, for as lon
 is not an option, because Faust records the offsets as committed locally even when ``_commit``
 says it did not, and would then never commit them.
 
+Last line of defence: a commit stalled behind missing offsets. Faust commits only up to the
+first hole in what was acknowledged; if the records of a hole are neither in flight nor going
+to be fetched again (the fetch position is past them), the partition's commit waits forever
+and everything after it is processed again at each restart. Seen rarely in fault runs (a
+restarted worker that delivered offset 17 and then 20-29, never 18-19; cause not found). If the
+same hole is still there ``STALL_AFTER`` seconds later with nothing of it in flight, the
+partition is sought back to its committed offset: the hole is fetched and processed again
+(duplicates of the rest are harmless: agents/outputs.py re-emits recorded outputs).
+
 Usage::
 
     transport = rereading_transport()(app.conf.broker_consumer, app)
@@ -59,10 +68,12 @@ from typing import Any
 
 from faust.transport.drivers.aiokafka import Consumer, Transport
 from faust.types import TP
+from mode import Service
 
 log = logging.getLogger(__name__)
 
 SETTLE_WARN_EVERY = 30.0  # seconds between warnings while a commit waits for queued table writes
+STALL_AFTER = 5.0  # seconds a commit may wait behind missing offsets before they are fetched again
 
 
 class ReReadingConsumer(Consumer):
@@ -121,6 +132,35 @@ class ReReadingConsumer(Consumer):
                  "will be delivered again, not dropped", tp, read, position, position)
         # Faust's own convention: offset 0 is stored as None ("read nothing yet").
         self._read_offset[tp] = position or None
+
+    @Service.task
+    async def _commit_stall_watch(self) -> None:
+        seen: dict[TP, tuple[int, int]] = {}
+        while not self.should_stop:
+            await self.sleep(STALL_AFTER)
+            seen = await self._heal_stalls(seen)
+
+    async def _heal_stalls(self, seen: dict[TP, tuple[int, int]]) -> dict[TP, tuple[int, int]]:
+        """Seek back partitions whose commit waits on a hole seen last time too; the holes now."""
+        if self.app.rebalancing:
+            return {}  # the rebalance seeks every partition to its committed offset anyway
+        holes: dict[TP, tuple[int, int]] = {}
+        in_flight = [(m.tp, m.offset) for m in list(self._unacked_messages)]
+        for tp, acked in list(self._acked.items()):
+            committed = self._committed_offset.get(tp)
+            if not acked or committed is None or min(acked) - committed <= 1:
+                continue  # nothing waiting, or Faust commits it (its check is "first acked - committed > 1")
+            first = min(acked)
+            if any(t == tp and committed <= offset < first for t, offset in in_flight):
+                continue  # the hole is being processed
+            holes[tp] = (committed, first)
+            position = self._fetch_position(tp)
+            if seen.get(tp) != holes[tp] or position is None or position <= committed:
+                continue
+            log.warning("commit of %s stalled at %d (acknowledged from %d on); fetching from %d again",
+                        tp, committed, first, committed)
+            await self.seek(tp, committed)
+        return holes
 
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         if not await self._producer_settled():

@@ -235,3 +235,46 @@ async def test_shutdown_with_nothing_queued_commits() -> None:
     buffer.should_stop = True
     assert await committing_consumer(buffer, events)._commit({A: 2}) is True
     assert events == ["aiokafka flush", f"commit {({A: 2})}"]
+
+
+# --- last line of defence: a commit stalled behind a hole is fetched again ---------------------
+def stalled_consumer(acked, committed, positions, in_flight=()) -> ReReadingConsumer:
+    c = object.__new__(ReReadingConsumer)
+    c.__dict__.update(
+        app=SimpleNamespace(rebalancing=False), seeks=[],
+        _acked=defaultdict(list, acked), _committed_offset=defaultdict(lambda: None, committed),
+        _unacked_messages=[SimpleNamespace(tp=tp, offset=offset) for tp, offset in in_flight],
+        _read_offset=defaultdict(lambda: None), _fetch_position=lambda tp: positions.get(tp),
+    )
+
+    async def seek(tp, offset):
+        c.seeks.append((tp, offset))
+
+    c.__dict__["seek"] = seek
+    return c
+
+
+async def test_a_hole_seen_twice_with_nothing_in_flight_is_fetched_again() -> None:
+    # Committed 18, acknowledged 20..29: Faust waits for 18 and 19 forever.
+    c = stalled_consumer({A: list(range(20, 30))}, {A: 18}, {A: 30})
+    seen = await c._heal_stalls({})
+    assert c.seeks == [] and seen == {A: (18, 20)}  # first sight: could still be on its way
+    await c._heal_stalls(seen)
+    assert c.seeks == [(A, 18)]
+
+
+async def test_no_seek_without_a_hole_or_while_the_hole_is_in_flight() -> None:
+    contiguous = stalled_consumer({A: [18, 19, 20]}, {A: 18}, {A: 21})
+    assert await contiguous._heal_stalls(await contiguous._heal_stalls({})) == {}
+    busy = stalled_consumer({A: [20, 21]}, {A: 18}, {A: 22}, in_flight=[(A, 19)])
+    await busy._heal_stalls(await busy._heal_stalls({}))
+    assert busy.seeks == []
+
+
+async def test_no_seek_when_the_hole_will_be_fetched_anyway_or_the_hole_moved() -> None:
+    behind = stalled_consumer({A: [20]}, {A: 18}, {A: 18})  # position at the hole already
+    await behind._heal_stalls(await behind._heal_stalls({}))
+    assert behind.seeks == []
+    moving = stalled_consumer({A: [25]}, {A: 18}, {A: 30})
+    await moving._heal_stalls({A: (18, 20)})  # last time the hole ended elsewhere
+    assert moving.seeks == []
