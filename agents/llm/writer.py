@@ -104,7 +104,8 @@ class LLMWriter:
         allowed = period_tokens(alert)
         facts = prompt_facts(alert, quantities)
         key = cache_key(PROMPT_VERSION, self.config.model, facts)
-        skip = (alert.company,)
+        # Digits in the company's own id and names (0700.HK, 21Vianet, 3M) are not figures.
+        skip = tuple(sorted({alert.company, alert.company_name_en, alert.company_name_zh} - {""}, key=len, reverse=True))
 
         cached = self.cache.get(key)
         if cached is not None:

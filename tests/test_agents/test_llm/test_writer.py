@@ -190,3 +190,15 @@ def test_build_writer_needs_a_model_and_an_endpoint(tmp_path) -> None:
     writer = build_writer(Settings.load(data_dir=tmp_path, llm_base_url="http://127.0.0.1:9/v1", llm_model="m"))
     assert writer is not None and writer.cache is not None
     assert (tmp_path / "llm-cache.jsonl").exists()
+
+
+@pytest.mark.parametrize(("name_en", "name_zh"), [("Company 0", "公司0"), ("21Vianet", "世纪互联"), ("3M", "3M公司")])
+async def test_digits_in_the_company_name_are_not_figures(stub, headline, name_en: str, name_zh: str) -> None:
+    # The benchmark's "Company 0" fell back to templates on every alert (and again on replay).
+    alert = headline.model_copy(update={"company_name_en": name_en, "company_name_zh": name_zh})
+    stub.script([{"content": answer(title_zh=f"{name_zh}：{alert.title_zh}", title_en=f"{name_en}: {alert.title_en}",
+                                    text_zh=alert.text_zh, text_en=alert.text_en)}])
+    writer, _ = writer_for(stub)
+    written = await writer.write_alert(alert)
+    assert written.generated_by == "llm:stub"
+    assert name_en in written.title_en
