@@ -14,7 +14,7 @@ Usage::
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -46,7 +46,22 @@ class Article(BaseModel):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("published_at needs a UTC offset (e.g. 2025-08-29T09:30:00+08:00)")
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
+            raise ValueError("published_at is out of range once converted to UTC") from None
+
+    @field_validator("article_id", "url", "source", "title", "body", "companies")
+    @classmethod
+    def _encodable(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        # JSON may escape a lone surrogate ("\ud800"): valid JSON, but no UTF-8 text, so the
+        # article could never be written onward. Refused here, where the producer hears why.
+        for text in (value,) if isinstance(value, str) else value:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"contains a lone surrogate at character {exc.start} (not encodable as UTF-8)") from None
+        return value
 
     @property
     def text(self) -> str:

@@ -38,12 +38,10 @@ def figures(run: FuzzRun, alerts: int, seconds: float) -> dict:
         "crashes": run.outcomes["crash"],
         "internal_errors": run.outcomes["deadletter:internal_error"],
         "failures": len(run.failures),
-        "known_defects": len(run.known_defects),  # reported to their owners (tests/fuzz_harness.py)
         "seconds": round(seconds, 1),
         "outcomes": dict(sorted(run.outcomes.items())),
         "families": dict(sorted(run.families.items())),
         "first_failures": run.failures[:20],
-        "first_known_defects": run.known_defects[:5],
     }
 
 
@@ -65,7 +63,7 @@ def main() -> None:
         print(f"{name}: {run.examples} payloads, {len(run.failures)} failures, {dict(run.outcomes)}", flush=True)
     total = {k: results["releases"][k] + results["articles"][k]
              for k in ("inputs", "accepted", "dead_lettered", "alerts", "lost", "duplicated", "crashes",
-                       "internal_errors", "failures", "known_defects", "seconds", "cpu_seconds")}
+                       "internal_errors", "failures", "seconds", "cpu_seconds")}
     results["total"] = total
     print(total)
     emit(results, args.out, show=False)

@@ -85,7 +85,7 @@ def fuzz(data: dict) -> Figures:
     return {"inputs": total["inputs"], "alerts": total["alerts"], "deliveries": None,
             "lost": total["lost"], "duplicated": total["duplicated"], "crashes": total["crashes"],
             "notes": {k: total[k] for k in ("accepted", "dead_lettered", "internal_errors", "failures",
-                                            "known_defects", "seconds", "cpu_seconds") if k in total}}
+                                            "seconds", "cpu_seconds") if k in total}}
 
 
 def broker_loss(data: dict) -> Figures:

@@ -16,7 +16,6 @@ from fuzz_harness import (
     Case,
     ReleaseHarness,
     judge_deadletter,
-    known_defect,
 )
 from fuzz_payloads import articles, releases
 from hypothesis import HealthCheck, given, settings
@@ -57,7 +56,7 @@ def test_article_payloads() -> None:
     def check(case: Case) -> None:
         verdict = harness.check(case)
         seen[verdict.outcome] += 1
-        assert known_defect(verdict) or not verdict.problems, (verdict, case.raw[:300] if case.raw else None)
+        assert not verdict.problems, (verdict, case.raw[:300] if case.raw else None)
 
     check()
     for outcome in ("accepted", "deadletter:invalid_utf8", "deadletter:invalid_json", "deadletter:too_large",
@@ -98,8 +97,6 @@ ARTICLE = (b'{"article_id": "a", "url": "u", "source": "s", "title": "t", '
            b'"published_at": "2025-08-29T09:30:00+08:00"')
 
 
-@pytest.mark.xfail(strict=True, reason="schemas/article.py: a lone surrogate in `companies` is accepted, "
-                                       "then the article cannot be serialised (reported)")
 def test_article_with_a_lone_surrogate_in_companies_is_refused() -> None:
     from schemas.errors import InvalidInput
 
@@ -107,8 +104,6 @@ def test_article_with_a_lone_surrogate_in_companies_is_refused() -> None:
         parse_article(ARTICLE + b', "companies": ["\\ud800"]}', max_bytes=1 << 20)
 
 
-@pytest.mark.xfail(strict=True, reason="schemas/article.py: published_at near datetime.max with a negative "
-                                       "offset raises OverflowError in astimezone (reported)")
 def test_article_with_an_unrepresentable_utc_time_is_refused() -> None:
     from schemas.errors import InvalidInput
 
