@@ -16,7 +16,7 @@ read in turn by:
 
 Each consumer starts on a topic that is already full and is timed from its first processed
 record to its last, so start-up and group joins are not counted; every pipeline run has its
-own group, table and output topics. Besides records/s, the CPU time of the consuming process
+own group, table and output topics, and the order of the runs rotates from repeat to repeat. Besides records/s, the CPU time of the consuming process
 per record is reported: on a shared machine it moves much less than wall time. Everything is
 repeated ``--repeat`` times; ratios are taken within a repeat, then the median and range are
 reported. Top-level figures are medians.
@@ -198,15 +198,34 @@ def variant(base: Settings, workdir: Path, name: str, **overrides: Any) -> Setti
     return settings
 
 
-def one_repeat(settings: Settings, topic: str, count: int, workdir: Path) -> dict[str, Any]:
+def rotated(runs: dict[str, Any], start: int) -> dict[str, Any]:
+    """Run the callables of ``runs`` starting at index ``start``; results by name.
+
+    Order matters on this machine: in one repeat, identical configurations measured 1.5-2x
+    apart by position alone (load from others moves within minutes). Rotating the order
+    across repeats spreads that over every variant instead of favouring the last one.
+    """
+    names = list(runs)
+    order = names[start % len(names):] + names[:start % len(names)]
+    return {name: runs[name]() for name in order}
+
+
+def one_repeat(settings: Settings, topic: str, count: int, workdir: Path, index: int = 0) -> dict[str, Any]:
     """Every reader once over the same topic; ratios within this repeat."""
     raw = asyncio.run(raw_consume(settings, topic, count))
-    floor_default = floor_run(settings, topic, count, workdir)
-    floor_tuned = floor_run(settings, topic, count, workdir, tuned_overrides(settings))
+    floors = rotated({
+        "default": lambda: floor_run(settings, topic, count, workdir),
+        "tuned": lambda: floor_run(settings, topic, count, workdir, tuned_overrides(settings)),
+    }, index)
+    floor_default, floor_tuned = floors["default"], floors["tuned"]
     with_files = variant(settings, workdir, "files")
-    piped = pipeline_run(with_files, count, workdir)
-    bare = pipeline_run(variant(settings, workdir, "bare", alerts_out=None, deltas_out=None), count, workdir)
-    batched = pipeline_run(variant(settings, workdir, "batched", alerts_out=None, deltas_out=None, **BATCHED), count, workdir)
+    pipes = rotated({
+        "files": lambda: pipeline_run(with_files, count, workdir),
+        "bare": lambda: pipeline_run(variant(settings, workdir, "bare", alerts_out=None, deltas_out=None), count, workdir),
+        "batched": lambda: pipeline_run(
+            variant(settings, workdir, "batched", alerts_out=None, deltas_out=None, **BATCHED), count, workdir),
+    }, index)
+    piped, bare, batched = pipes["files"], pipes["bare"], pipes["batched"]
     alerts = sum(1 for _ in with_files.alerts_out.open()) if with_files.alerts_out and with_files.alerts_out.exists() else 0
     per_s = lambda r: r["per_second"]
     return {
@@ -261,7 +280,7 @@ def main() -> None:
         publish_rate = len(messages) / (time.perf_counter() - started)
         repeats = []
         for index in range(args.repeat):
-            repeats.append(one_repeat(settings, topic, len(messages), workdir))
+            repeats.append(one_repeat(settings, topic, len(messages), workdir, index))
             print(f"repeat {index + 1}/{args.repeat}: {json.dumps(repeats[-1])}", file=sys.stderr, flush=True)
     results.update({
         "releases": len(messages), "companies": args.companies, "partitions": settings.partitions,

@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     fetch_max_wait_ms: int = Field(default=100, ge=1)
     # Batching knobs (docs/benchmarks.md, "what we tried"); none of them changes when an offset
     # is committed. The defaults are Faust's: a 5 ms linger with 256 KiB batches cut aiokafka's
-    # CPU per send by ~30% in isolation (bench/producer_batching.py) but made the whole
-    # pipeline slower on the dev broker in every paired run (bench/throughput.py).
+    # CPU per send by ~30% in isolation (bench/producer_batching.py) but made no measurable
+    # difference to the worker's CPU per release in the whole pipeline (bench/throughput.py).
     producer_linger_ms: float = Field(default=0.0, ge=0)
     producer_max_batch_size: int = Field(default=16384, ge=1024)
     max_poll_records: int | None = Field(default=None, ge=1, description="Records per fetch call; None = client default")
