@@ -36,7 +36,7 @@ from agents.news.planbook import PlanBook
 from agents.news.plans import Plan, latest_quarter, load_plans, plan_from_fact, track
 from agents.news.reading import NewsReader
 from agents.news.stories import StoryGrouper
-from agents.news.storybook import StoryBook, facts_of, source_of_fact, subject_company
+from agents.news.storybook import StoryBook, fact_origins, facts_of, subject_company
 from schemas.alert import Alert
 from schemas.article import parse_article
 from schemas.errors import InvalidInput
@@ -176,9 +176,10 @@ def state_alert(pipe: Any, news: NewsPath, record: dict[str, Any], company: Any,
     counters = pipe.counters
     history = History(pipe.table, company.id)
     facts = facts_of(record)
+    origins = fact_origins(record)
     plan = None
     for fact in facts:
-        origin = source_of_fact(record, fact.fact_id)
+        origin = origins[fact.fact_id]
         found = plan_from_fact(fact, company, origin.published_at.date(), source_url=origin.url)
         if found is None:
             continue
@@ -187,7 +188,7 @@ def state_alert(pipe: Any, news: NewsPath, record: dict[str, Any], company: Any,
         plan = plan or progress_of(news.plans.find(found), history, company, pipe.settings)
     checks: list[CrossCheck] = []
     for fact in facts:
-        origin = source_of_fact(record, fact.fact_id)
+        origin = origins[fact.fact_id]
         check = cross_check(fact, history, company, outlet=origin.outlet, url=origin.url)
         if check is not None:
             checks.append(check)

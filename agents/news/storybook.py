@@ -24,7 +24,8 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections import OrderedDict
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,18 +86,76 @@ class StoryUpdate:
 
 
 def sources_of(record: Record) -> list[NewsSource]:
-    return [NewsSource.model_validate(m) for m in record["members"]]
+    return [_PARSED.source(m) for m in record["members"]]
 
 
 def facts_of(record: Record) -> list[NewsFact]:
-    return [NewsFact.model_validate(f) for f in record["facts"]]
+    return [_PARSED.fact(f)[0] for f in record["facts"]]
 
 
 def source_of_fact(record: Record, fact_id: str) -> NewsSource:
     """The article that first stated a fact (the story's first article if unknown)."""
     article = record.get("fact_articles", {}).get(fact_id, record["first_article_id"])
     member = next((m for m in record["members"] if m["article_id"] == article), record["members"][0])
-    return NewsSource.model_validate(member)
+    return _PARSED.source(member)
+
+
+def fact_origins(record: Record) -> dict[str, NewsSource]:
+    """:func:`source_of_fact` for every fact of the story, with one pass over its members."""
+    members: dict[str, Mapping[str, Any]] = {}
+    for m in record["members"]:
+        members.setdefault(m["article_id"], m)  # the first member with an id, as source_of_fact
+    stated = record.get("fact_articles", {})
+    first = record["first_article_id"]
+    out = {}
+    for f in record["facts"]:
+        member = members.get(stated.get(f["fact_id"], first), record["members"][0])
+        out[f["fact_id"]] = _PARSED.source(member)
+    return out
+
+
+class _ParsedCache:
+    """Validated models of the story record's fact and member dicts, by object identity.
+
+    Why: a story's record is re-assigned on every article with its earlier fact and member
+    dicts carried over as the same objects (``[*record["facts"], *new]``), and every article
+    used to re-validate all of them (and re-derive every fact key) several times: cost grew
+    with the story, per article. The dicts are never mutated, and the models are frozen, so a
+    dict seen before gives the same model. The dict is kept next to its model, so its id()
+    cannot be reused while the entry exists; bounded, least recently used out first. Records
+    read back from the changelog (after a restart) are new objects: validated once, then cached.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._facts: OrderedDict[int, tuple[Any, NewsFact, str]] = OrderedDict()
+        self._sources: OrderedDict[int, tuple[Any, NewsSource]] = OrderedDict()
+
+    def fact(self, data: Mapping[str, Any]) -> tuple[NewsFact, str]:
+        """The fact and its :func:`fact_key`."""
+        entry = self._facts.get(id(data))
+        if entry is not None and entry[0] is data:
+            self._facts.move_to_end(id(data))
+            return entry[1], entry[2]
+        fact = NewsFact.model_validate(data)
+        self._facts[id(data)] = (data, fact, fact_key(fact))
+        if len(self._facts) > self.size:
+            self._facts.popitem(last=False)
+        return fact, self._facts[id(data)][2]
+
+    def source(self, data: Mapping[str, Any]) -> NewsSource:
+        entry = self._sources.get(id(data))
+        if entry is not None and entry[0] is data:
+            self._sources.move_to_end(id(data))
+            return entry[1]
+        source = NewsSource.model_validate(data)
+        self._sources[id(data)] = (data, source)
+        if len(self._sources) > self.size:
+            self._sources.popitem(last=False)
+        return source
+
+
+_PARSED = _ParsedCache(size=100_000)
 
 
 class StoryBook:
@@ -137,7 +196,7 @@ class StoryBook:
             member = NewsSource(article_id=reading.article_id, outlet=reading.source, url=reading.url,
                                 published_at=reading.published_at, language=reading.language)
             record["members"] = [*record["members"], member.model_dump(mode="json")]
-        known = {fact_key(NewsFact.model_validate(f)) for f in record["facts"]}
+        known = {_PARSED.fact(f)[1] for f in record["facts"]}
         new_facts: list[NewsFact] = []
         for fact in reading.facts:
             key = fact_key(fact)
