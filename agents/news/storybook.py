@@ -207,8 +207,13 @@ class StoryBook:
         # Which article first stated each fact: a cross-check names that outlet and url.
         record["fact_articles"] = {**record.get("fact_articles", {}), **{f.fact_id: reading.article_id for f in new_facts}}
         record["index"] = self.grouper.export(assignment.story_id)
-        # Re-assigned, never mutated in place: a Faust table only changelogs assignments.
-        self.store[assignment.story_id] = record
+        # Re-assigned, never mutated in place: a Faust table only changelogs assignments. Not
+        # re-assigned when nothing changed (a redelivery): each write re-serialises the whole
+        # record to the changelog, which costs more than the rest of the article's analysis once
+        # a story has many sources and facts; the comparison is cheap (unchanged lists hold the
+        # same objects).
+        if stored is None or record != stored:
+            self.store[assignment.story_id] = record
         return StoryUpdate(assignment.story_id, assignment.is_new, assignment.similarity, new_source,
                            tuple(new_facts), record)
 
