@@ -182,3 +182,37 @@ def test_figures_written_differently_are_the_same_figure():
     assert h.upsert_comparative(obs("90.00", Q2_LAST_YEAR), "R1", Q3) is False
     # a stated growth that appears (or goes) is still a change
     assert h.upsert_reported(obs("100", yoy=None), "R1") == "revision"
+
+
+def test_changes_never_touch_the_stored_objects():
+    """Copy-on-write: a Faust table value is only ever replaced, never mutated in place, and a
+    failed event (no flush) leaves the store exactly as it was."""
+    import copy
+
+    store: dict = {}
+    first = History(store, "BABA")
+    first.upsert_reported(obs("100", Q2), "R1")
+    first.upsert_reported(obs("110"), "R2")
+    first.flush()
+    stored = store["BABA|cloud|revenue"]
+    snapshot = copy.deepcopy(stored)
+
+    second = History(store, "BABA")
+    assert second.series("cloud", "revenue") is stored  # a read copies nothing
+    assert second.upsert_reported(obs("111"), "R3") == "revision"
+    assert second.upsert_comparative(obs("99", Q2), "R3", printed_in=Q3) is True
+    assert stored == snapshot  # neither the series, its index nor its points changed
+    assert second.value("cloud", "revenue", Q3).value == Decimal(111)  # the view sees its own change
+
+    second.flush()
+    assert store["BABA|cloud|revenue"] is not stored
+    assert store["BABA|cloud|revenue"]["points"]["2025-09-30"]["revisions"][0]["value"] == "110"
+    # entries are replaced, never changed: the copied point still shares its reported entry
+    assert store["BABA|cloud|revenue"]["points"]["2025-06-30"]["reported"] is stored["points"]["2025-06-30"]["reported"]
+    assert stored == snapshot
+
+    # after a flush the store holds the view's objects: a later change copies again
+    replaced = store["BABA|cloud|revenue"]
+    again = copy.deepcopy(replaced)
+    second.upsert_reported(obs("112"), "R4")
+    assert replaced == again
