@@ -255,3 +255,15 @@ def test_to_alert_copies_draft_and_words(alibaba):
         "标题", "Title", "正文", "Text", "test")
     assert alert.facts == list(d.facts) and alert.hits == list(d.hits)
     assert alert.schema_version == 1
+
+
+def test_alert_ids_from_the_engines_dumps_equal_ids_from_fresh_dumps():
+    """compose reuses the JSON each delta id was hashed from; an outcome built without those
+    dumps (outcome.docs empty) must give the very same ids."""
+    store: dict = {}
+    for r in bundled_releases("alibaba.jsonl"):
+        out = ENGINE.apply(r, store)
+        assert set(out.docs) == {d.delta_id for d in [*out.deltas, *out.recomputed]}
+        with_docs = [d.alert_id for d in compose(r, out, RULES, {})]
+        out.docs.clear()
+        assert [d.alert_id for d in compose(r, out, RULES, {})] == with_docs
