@@ -37,6 +37,7 @@ Record = dict[str, Any]
 # Sources kept per story; further copies are only counted ("more_members"). A copy past the cap
 # that is redelivered after a crash is counted again, so that count can run high.
 MAX_MEMBERS = 100
+LIST_CACHE_SIZE = 1024  # stories whose parsed fact and member lists are remembered
 
 
 def company_key(company: str) -> str:
@@ -86,11 +87,11 @@ class StoryUpdate:
 
 
 def sources_of(record: Record) -> list[NewsSource]:
-    return [_PARSED.source(m) for m in record["members"]]
+    return _PARSED.listed(record["members"], _PARSED.source)
 
 
 def facts_of(record: Record) -> list[NewsFact]:
-    return [_PARSED.fact(f)[0] for f in record["facts"]]
+    return _PARSED.listed(record["facts"], lambda f: _PARSED.fact(f)[0])
 
 
 def source_of_fact(record: Record, fact_id: str) -> NewsSource:
@@ -130,6 +131,21 @@ class _ParsedCache:
         self.size = size
         self._facts: OrderedDict[int, tuple[Any, NewsFact, str]] = OrderedDict()
         self._sources: OrderedDict[int, tuple[Any, NewsSource]] = OrderedDict()
+        # Whole lists too: a story's members stop changing at MAX_MEMBERS, and one article reads
+        # the same facts list several times (state_alert, compose_story).
+        self._lists: OrderedDict[int, tuple[Any, list[Any]]] = OrderedDict()
+
+    def listed(self, items: list[Any], parse: Any) -> list[Any]:
+        """``[parse(x) for x in items]``, remembered for the list object (a copy is returned)."""
+        entry = self._lists.get(id(items))
+        if entry is not None and entry[0] is items:
+            self._lists.move_to_end(id(items))
+            return list(entry[1])
+        parsed = [parse(x) for x in items]
+        self._lists[id(items)] = (items, parsed)
+        if len(self._lists) > LIST_CACHE_SIZE:
+            self._lists.popitem(last=False)
+        return list(parsed)
 
     def fact(self, data: Mapping[str, Any]) -> tuple[NewsFact, str]:
         """The fact and its :func:`fact_key`."""
@@ -203,9 +219,11 @@ class StoryBook:
             if key not in known:
                 known.add(key)
                 new_facts.append(fact)
-        record["facts"] = [*record["facts"], *(f.model_dump(mode="json") for f in new_facts)]
-        # Which article first stated each fact: a cross-check names that outlet and url.
-        record["fact_articles"] = {**record.get("fact_articles", {}), **{f.fact_id: reading.article_id for f in new_facts}}
+        if new_facts or "fact_articles" not in record:  # unchanged lists stay the same objects (cached parses)
+            record["facts"] = [*record["facts"], *(f.model_dump(mode="json") for f in new_facts)]
+            # Which article first stated each fact: a cross-check names that outlet and url.
+            record["fact_articles"] = {**record.get("fact_articles", {}),
+                                       **{f.fact_id: reading.article_id for f in new_facts}}
         record["index"] = self.grouper.export(assignment.story_id)
         # Re-assigned, never mutated in place: a Faust table only changelogs assignments. Not
         # re-assigned when nothing changed (a redelivery): each write re-serialises the whole

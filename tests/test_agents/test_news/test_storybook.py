@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from agents.news.stories import StoryGrouper, story_id_of
-from agents.news.storybook import StoryBook, fact_key, subject_company
+from agents.news.storybook import (
+    StoryBook,
+    fact_key,
+    fact_origins,
+    facts_of,
+    source_of_fact,
+    sources_of,
+    subject_company,
+)
+from schemas.news import NewsFact
+from schemas.news_alert import NewsSource
 from tests.test_agents.test_news.news_builders import T0, fact, reading
 from tests.test_agents.test_news.test_stories import (
     OTHER_ZH,
@@ -84,3 +95,45 @@ def test_members_are_capped_and_further_copies_counted(monkeypatch) -> None:
     for n in range(4):
         update = book.add(reading(f"copy-{n}", [PLAN], outlet=f"outlet-{n}"), folded(PLAN_ZH))
     assert len(update.sources) == 2 and update.record["more_members"] == 2 and not update.new_source
+
+
+class CountingStore(dict):
+    """A dict that counts assignments (each one is a changelog write in a Faust table)."""
+
+    writes = 0
+
+    def __setitem__(self, key, value) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def test_redelivery_does_not_rewrite_the_record() -> None:
+    store = CountingStore()
+    book = StoryBook(store, StoryGrouper())
+    book.add(reading("caixin-1", [PLAN]), folded(PLAN_ZH))
+    before, writes = store[story_id_of("caixin-1")], store.writes
+    book.add(reading("caixin-1", [PLAN]), folded(PLAN_ZH))
+    assert store.writes == writes and store[story_id_of("caixin-1")] is before
+    book.add(reading("udn-3", [PLAN], outlet="經濟日報"), folded(PLAN_ZH_HANT))  # a new source is written
+    assert store.writes == writes + 1
+
+
+def test_parsed_facts_and_sources_match_a_fresh_parse_after_a_restart() -> None:
+    # The parse cache is keyed by object identity: records read back from a changelog are new
+    # objects with the same content and must give the same facts, sources and fact origins.
+    store: dict = {}
+    book = StoryBook(store, StoryGrouper())
+    book.add(reading("caixin-1", [PLAN]), folded(PLAN_ZH))
+    more = fact("资本开支386亿元", "38600000000", segment=None, metric="capex", article_id="sina-2")
+    book.add(reading("sina-2", [PLAN, more], outlet="新浪财经"), folded(PLAN_ZH + "季度资本开支386亿元"))
+    record = store[story_id_of("caixin-1")]
+    reread = json.loads(json.dumps(record))
+    for r in (record, reread, record):
+        assert facts_of(r) == [NewsFact.model_validate(f) for f in record["facts"]]
+        assert sources_of(r) == [NewsSource.model_validate(m) for m in record["members"]]
+        origins = fact_origins(r)
+        assert [origins[f["fact_id"]] for f in r["facts"]] == [source_of_fact(r, f["fact_id"]) for f in r["facts"]]
+    assert fact_origins(record)[more.fact_id].outlet == "新浪财经"
+    facts = facts_of(record)
+    facts.clear()  # callers get their own list
+    assert len(facts_of(record)) == 2
