@@ -131,7 +131,9 @@ def run(settings: Settings, workdir: Path, args: Any) -> dict[str, Any]:
     log = workdir / "worker.log"
     proc = start_worker(settings, log)
     try:
-        asyncio.run(publish(settings, feed(WARM_UP, args.companies, start=10**6)))
+        # Warm-up articles are older (event time) than the timed ones, so they do not move the
+        # story window's watermark ahead of the timed articles (which would expire their stories).
+        asyncio.run(publish(settings, feed(WARM_UP, args.companies, start=-10 * WARM_UP)))
         if not poll_until(lambda: drained(settings), proc, 300, interval=0.5, stable=2):
             raise RuntimeError("warm-up not consumed: " + log.read_text()[-2000:])
         items = feed(args.articles, args.companies)
@@ -167,11 +169,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--timeout", type=float, default=900, help="seconds the worker may take")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy the worker; hottest functions to this file")
     parser.add_argument("--profile-seconds", type=float, default=30, help="how long py-spy samples")
+    parser.add_argument("--note", default=None, help="saved with the results (e.g. which code was measured)")
     args = parser.parse_args(argv)
     with recorded("news_worker", argv, args.out) as results, \
             bench_env(args.companies, partitions=4, news_llm_extract=False) as (settings, workdir):
         ensure_topics(settings, all_topics(settings))
         results.update({"writer": "template", "sink": "jsonl file", "partitions": settings.partitions})
+        if args.note:
+            results["note"] = args.note
         results.update(run(settings, workdir, args))
     return results
 
