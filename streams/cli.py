@@ -196,7 +196,8 @@ def replay(broker: str | None, config_file: Path | None, from_beginning: bool, s
     """Replay input topics through the same agents, with fresh state, and stop at today's end.
 
     Live consumers never see a replay (its topics and consumer group are its own) and nothing
-    is delivered unless --deliver is given.
+    is delivered unless --deliver is given. Releases are replayed first, then news, so every
+    story is checked against the same releases on every run (docs/news.md).
     """
     from rich.console import Console
 
