@@ -54,6 +54,24 @@ same hole is still there ``STALL_AFTER`` seconds later with nothing of it in fli
 partition is sought back to its committed offset: the hole is fetched and processed again
 (duplicates of the rest are harmless: agents/outputs.py re-emits recorded outputs).
 
+Fourth gap: a record the stream skips. Faust's stream drops a record it takes from its channel
+while flow control is off or the record's generation id is stale (a rebalance started after it
+was fetched). The Cython iterator (the one that runs) drops it without acknowledging it; the
+pure-Python one acknowledges it. Either way the records after it in the channel, of the same
+partition, are then processed: in one SIGKILL fault run the restarted worker processed
+offsets 10-17 and 19-29 and never 18, so later quarters were computed without that release,
+and 18 came again (healed stall, re-read) only after them. Detected when the stream takes a
+record (``_StreamTakes``, a sensor: Faust calls ``on_message_in`` when it tracks a record,
+before the agent sees it): an earlier record of the same partition, delivered by this
+consumer and never tracked, was skipped. The partition then *rewinds* from the lowest such
+offset N: acknowledgements of N and later are forgotten (commits stop before N), the rest of
+the batch is not delivered, and at the next batch boundary the partition is sought back to N
+(never forward). Records of the partition after N that were delivered before that seek are
+still in the channel: the agents refuse them (``skip_stale``, first thing per event), which
+marks them done without an acknowledgement. The rewind ends when N reaches the stream again
+(or, if N is gone from the log, the first record fetched after the seek); if the stream skips
+that one too, the partition rewinds again.
+
 Usage::
 
     transport = rereading_transport()(app.conf.broker_consumer, app)
@@ -63,11 +81,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from faust import Sensor
 from faust.transport.drivers.aiokafka import Consumer, Transport
 from faust.types import TP
+from faust.types.tuples import ack_lock
 from mode import Service
 
 log = logging.getLogger(__name__)
@@ -76,8 +98,25 @@ SETTLE_WARN_EVERY = 30.0  # seconds between warnings while a commit waits for qu
 STALL_AFTER = 5.0  # seconds a commit may wait behind missing offsets before they are fetched again
 
 
+@dataclass
+class _Rewind:
+    """A partition being fetched again from ``offset``, a record the stream skipped (fourth gap)."""
+
+    offset: int
+    sought: bool = False  # the seek (or an earlier position) is in place
+    first: Any = None  # the first record delivered after it: the rewind ends when it is taken
+
+
 class ReReadingConsumer(Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Delivered records of acking topics the stream has not taken yet, in delivery order.
+        self._untaken: dict[TP, deque[Any]] = {}
+        self._rewinds: dict[TP, _Rewind] = {}
+        self.app.sensors.add(_StreamTakes(self))
+
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        await self._apply_rewinds()
         records, active = await self._wait_next_records(timeout)
         if records is None or self.should_stop:
             return
@@ -97,9 +136,14 @@ class ReReadingConsumer(Consumer):
                     break
                 if active is not None and tp not in active and tp not in self._buffered_partitions:
                     continue  # not ours to deliver now; re-read below
+                rewind = self._rewinds.get(tp)
+                if rewind is not None and not rewind.sought:
+                    continue  # fetched again from the rewind offset once this batch is done
                 self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
                 last_yielded[tp] = record.offset
-                yield tp, self._to_message(tp, record)
+                message = self._to_message(tp, record)
+                self._note_delivered(tp, message, rewind)
+                yield tp, message
         finally:
             # Runs after Faust's drain loop has set the read offset of the last record yielded:
             # the generator only resumes once the loop body for that record is done.
@@ -109,6 +153,88 @@ class ReReadingConsumer(Consumer):
                 if batch and done != batch[-1].offset:
                     position = await self._re_read(tp, batch, done, position)
                 self._keep_read_offset_behind(tp, position)
+            await self._apply_rewinds()
+
+    def _note_delivered(self, tp: TP, message: Any, rewind: _Rewind | None) -> None:
+        if not self.app.topics.acks_enabled_for(tp.topic):
+            return  # the stream tracks (and skips) only records of acking topics
+        self._untaken.setdefault(tp, deque()).append(message)
+        if rewind is not None and rewind.first is None:
+            rewind.first = message
+
+    def _on_taken(self, message: Any) -> None:
+        """The stream took ``message`` for its agent (fourth gap): was an earlier one skipped?"""
+        tp, offset = message.tp, message.offset
+        rewind = self._rewinds.get(tp)
+        # The skipped copy of N is gone from the channel, so a taken N is a new delivery. The
+        # first record fetched after the seek also ends it (N itself may be gone from the log).
+        if rewind is not None and rewind.sought and (offset == rewind.offset or rewind.first is message):
+            del self._rewinds[tp]
+            log.info("%s fetched again from %d: rewind done", tp, rewind.offset)
+        untaken = self._untaken.get(tp)
+        skipped: int | None = None
+        # One channel per topic, first in first out: a record delivered before this one and
+        # not taken is gone from the channel. Entries are popped up to this offset; an older
+        # copy of this very offset was superseded by this delivery, not skipped.
+        while untaken and untaken[0].offset <= offset:
+            earlier = untaken.popleft()
+            if not earlier.tracked and earlier.offset < offset and (skipped is None or earlier.offset < skipped):
+                skipped = earlier.offset
+        if skipped is not None:
+            self._start_rewind(tp, skipped)
+
+    def _start_rewind(self, tp: TP, offset: int) -> None:
+        committed = self._committed_offset.get(tp)
+        if committed is not None and offset < committed:
+            # A stale copy (fetched before a seek back) of a record processed and committed since.
+            log.info("%s: record %d delivered but never taken by the stream; already committed (at %d)",
+                     tp, offset, committed)
+            return
+        rewind = self._rewinds.get(tp)
+        # A rewind already sought is started again: what it fetched was skipped too.
+        if rewind is None or offset < rewind.offset or rewind.sought:
+            offset = offset if rewind is None else min(offset, rewind.offset)
+            log.warning("%s: record %d was skipped by the stream (stale generation or flow stopped); "
+                        "fetching from %d again, later records refused until then", tp, offset, offset)
+            self._rewinds[tp] = _Rewind(offset)
+        # Forget acknowledgements from ``offset`` on: the pure-Python stream acknowledges a
+        # skipped record, and Faust's gap handling may have counted some as done.
+        acked = self._acked.get(tp)
+        if acked:
+            dropped = [o for o in acked if o >= offset]
+            if dropped:
+                acked[:] = [o for o in acked if o < offset]
+                self._acked_index[tp].difference_update(dropped)
+        gap = self._gap.get(tp)
+        if gap:
+            gap.chop(offset, max(gap.end(), offset + 1))
+
+    async def _apply_rewinds(self) -> None:
+        for tp, rewind in list(self._rewinds.items()):
+            if rewind.sought:
+                continue
+            position = self._fetch_position(tp)
+            if position is None:
+                # Not assigned any more: its next owner starts from the committed offset.
+                del self._rewinds[tp]
+                continue
+            if position > rewind.offset:  # never forward: a rebalance may have sought further back
+                await self.seek(tp, rewind.offset)
+                position = rewind.offset
+            self._keep_read_offset_behind(tp, position)
+            rewind.sought = True
+
+    def refuse_stale(self, message: Any) -> bool:
+        """True if ``message`` must not be processed: its partition rewinds to an earlier record."""
+        rewind = self._rewinds.get(message.tp)
+        if rewind is None or message.offset <= rewind.offset:
+            return False
+        # Done for Faust (no ack is recorded for an acked message, nothing waits for it),
+        # but its offset stays unacknowledged: the commit cannot pass it before it is fetched again.
+        with ack_lock:
+            message.acked = True
+        self._unacked_messages.discard(message)
+        return True
 
     async def _re_read(self, tp: TP, batch: list[Any], done: int | None, position: int | None) -> int | None:
         """Seek back to the first record of ``batch`` after ``done``; the position afterwards."""
@@ -205,6 +331,24 @@ def _buffer_idle(buffer: Any) -> bool:
     # asyncio.Queue keeps the futures of waiting get() calls in ``_getters``: the buffer's
     # single sender task is parked there exactly when it holds no message.
     return pending.empty() and any(not getter.done() for getter in getattr(pending, "_getters", ()))
+
+
+class _StreamTakes(Sensor):
+    """Faust calls ``on_message_in`` when a stream tracks a record, before its agent sees it."""
+
+    def __init__(self, consumer: ReReadingConsumer) -> None:
+        super().__init__()
+        self._consumer = consumer
+
+    def on_message_in(self, tp: TP, offset: int, message: Any) -> None:
+        self._consumer._on_taken(message)
+
+
+def skip_stale(event: Any) -> bool:
+    """True if the agent must drop ``event`` unprocessed (fourth gap); call first per event."""
+    app = getattr(event, "app", None)
+    refuse = getattr(getattr(app, "consumer", None), "refuse_stale", None)
+    return bool(refuse is not None and refuse(event.message))
 
 
 def rereading_transport(consumer_cls: type[Consumer] = ReReadingConsumer) -> type[Transport]:

@@ -8,9 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 from faust.types import TP
+from faust.types.tuples import ConsumerMessage
+from intervaltree import IntervalTree
 
 import streams.consumer as consumer_module
-from streams.consumer import ReReadingConsumer
+from streams.consumer import ReReadingConsumer, skip_stale
 
 A, B = TP("t", 0), TP("t", 1)
 
@@ -37,8 +39,9 @@ def consumer(records, active=None, positions=None) -> ReReadingConsumer:
     c.__dict__.update(
         _stopped=never, _crashed=never,
         flow_active=True, _buffered_partitions=set(), scheduler=RoundRobin(), seeks=[],
-        _read_offset=defaultdict(lambda: None),
-        app=SimpleNamespace(consumer_generation_id=1, monitor=SimpleNamespace(track_tp_end_offset=lambda tp, hw: None)),
+        _read_offset=defaultdict(lambda: None), _untaken={}, _rewinds={},
+        app=SimpleNamespace(consumer_generation_id=1, monitor=SimpleNamespace(track_tp_end_offset=lambda tp, hw: None),
+                            topics=SimpleNamespace(acks_enabled_for=lambda topic: False)),
     )
 
     async def wait_next(timeout):
@@ -278,3 +281,131 @@ async def test_no_seek_when_the_hole_will_be_fetched_anyway_or_the_hole_moved() 
     moving = stalled_consumer({A: [25]}, {A: 18}, {A: 30})
     await moving._heal_stalls({A: (18, 20)})  # last time the hole ended elsewhere
     assert moving.seeks == []
+
+
+# --- fourth gap: a record the stream skips is fetched again before anything after it --------------
+def taking_consumer(records, positions=None, acked=(), committed=None) -> ReReadingConsumer:
+    """``consumer`` delivering real Faust messages of an acking topic, with ack bookkeeping."""
+    positions = dict(positions or {})
+    c = consumer(records, positions=positions)
+    seek = c.seek
+
+    async def seek_and_move(tp, offset):
+        await seek(tp, offset)
+        positions[tp] = offset  # aiokafka fetches from there next
+
+    c.__dict__["seek"] = seek_and_move
+    c.app.topics = SimpleNamespace(acks_enabled_for=lambda topic: True)
+    c.__dict__.update(
+        _to_message=lambda tp, r: ConsumerMessage(tp.topic, tp.partition, r.offset, 0.0, 0, [], b"k", b"v", None),
+        _acked=defaultdict(list, {A: list(acked)}), _acked_index=defaultdict(set, {A: set(acked)}),
+        _gap=defaultdict(IntervalTree), _committed_offset=defaultdict(lambda: None, committed or {}),
+        _unacked_messages=set(),
+    )
+    return c
+
+
+async def delivered(c) -> list:
+    messages = []
+    async for tp, message in c.getmany(1.0):
+        messages.append(message)
+        c._read_offset[tp] = message.offset
+    return messages
+
+
+def take(c, message) -> bool:
+    """What Faust's stream does with a record it does not skip, then the agent's first check."""
+    message.tracked = True
+    c._unacked_messages.add(message)
+    c._on_taken(message)
+    return not c.refuse_stale(message)
+
+
+async def test_a_record_skipped_by_the_stream_is_fetched_again_before_later_ones() -> None:
+    c = taking_consumer({A: [record(o) for o in range(17, 21)]}, positions={A: 21}, acked=[16, 18])
+    m17, _m18, m19, m20 = await delivered(c)
+    assert take(c, m17)
+    # m18: skipped by the stream (stale generation); the pure-Python stream even acks it (18 above).
+    assert not take(c, m19) and not take(c, m20)  # refused: 18 comes first
+    assert m19.acked and m20.acked and c._unacked_messages == {m17}  # nothing waits for them...
+    assert c._acked[A] == [16] and c._acked_index[A] == {16}  # ...and no commit passes 18
+    c.__dict__["_wait_next_records"] = _returns({A: [record(18), record(19)]})
+    fresh18, fresh19 = await delivered(c)  # the seek comes first, before the next fetch
+    assert take(c, fresh18) and take(c, fresh19) and c._rewinds == {}
+    assert c.seeks == [(A, 18)]
+
+
+async def test_rest_of_the_batch_is_not_delivered_once_a_record_was_skipped() -> None:
+    c = taking_consumer({A: [record(o) for o in range(5, 9)]}, positions={A: 9})
+    got = []
+    async for tp, message in c.getmany(1.0):
+        got.append(message.offset)
+        c._read_offset[tp] = message.offset
+        if message.offset == 6:
+            take(c, message)  # 5 was skipped: the stream took 6 straight away
+    # Re-read from 7 (not delivered), then further back to 5.
+    assert got == [5, 6] and c.seeks == [(A, 7), (A, 5)] and c._read_offset[A] == 5
+
+
+async def test_rewind_never_seeks_forward_and_ends_with_the_first_fresh_record() -> None:
+    # A rebalance already sought to the committed offset 10: no seek to 18, fetched from 10 anyway.
+    c = taking_consumer({A: [record(18), record(19)]}, positions={A: 10})
+    _m18, m19 = await delivered(c)
+    assert not take(c, m19) and c.seeks == []
+    c.__dict__["_wait_next_records"] = _returns({A: [record(10)]})
+    (fresh10,) = await delivered(c)
+    assert take(c, fresh10) and c._rewinds == {}
+
+
+async def test_rewind_ends_at_its_offset_even_if_the_first_fetched_record_was_dropped() -> None:
+    # After the seek to 18 a rebalance cleared the channel and sought to the committed 15.
+    c = taking_consumer({A: [record(18), record(19)]}, positions={A: 20})
+    _m18, m19 = await delivered(c)
+    assert not take(c, m19)
+    c.__dict__["_wait_next_records"] = _returns({A: [record(18)]})
+    await delivered(c)  # sought to 18, and the fresh 18 is cleared before the stream takes it
+    c.__dict__["_wait_next_records"] = _returns({A: [record(o) for o in range(15, 20)]})
+    fresh = await delivered(c)
+    assert [take(c, m) for m in fresh] == [True] * 5 and c._rewinds == {}
+
+
+async def test_a_rewind_whose_first_record_is_skipped_again_seeks_again() -> None:
+    c = taking_consumer({A: [record(18), record(19)]}, positions={A: 20})
+    _m18, m19 = await delivered(c)
+    assert not take(c, m19)
+    c.__dict__["_wait_next_records"] = _returns({A: [record(18), record(19)]})
+    _again18, again19 = await delivered(c)  # the stream skips 18 once more (another rebalance)
+    c.__dict__["_fetch_position"] = lambda tp: 20  # fetched up to 19 again
+    assert not take(c, again19)
+    c.__dict__["_wait_next_records"] = _returns({A: [record(18)]})
+    (fresh18,) = await delivered(c)
+    assert take(c, fresh18) and c.seeks == [(A, 18), (A, 18)] and c._rewinds == {}
+
+
+async def test_an_older_copy_of_the_same_offset_is_not_a_skip() -> None:
+    # Re-read (or sought back) offsets arrive as new objects; the old copy was never taken.
+    c = taking_consumer({A: [record(15)]}, positions={A: 16})
+    await delivered(c)
+    c.__dict__["_wait_next_records"] = _returns({A: [record(15), record(16)]})
+    fresh15, fresh16 = await delivered(c)
+    assert take(c, fresh15) and take(c, fresh16) and c._rewinds == {} and c.seeks == []
+
+
+async def test_a_skipped_record_already_committed_is_left_alone() -> None:
+    c = taking_consumer({A: [record(3), record(4)]}, positions={A: 5}, committed={A: 4})
+    _, m4 = await delivered(c)
+    assert take(c, m4) and c._rewinds == {} and c.seeks == []
+
+
+def test_skip_stale_asks_the_apps_consumer() -> None:
+    refused = SimpleNamespace(refuse_stale=lambda message: message == "stale")
+    assert skip_stale(SimpleNamespace(app=SimpleNamespace(consumer=refused), message="stale"))
+    assert not skip_stale(SimpleNamespace(app=SimpleNamespace(consumer=refused), message="fresh"))
+    assert not skip_stale(SimpleNamespace(app=SimpleNamespace(consumer=object()), message="stale"))  # not ours
+
+
+def _returns(records):
+    async def wait_next(timeout):
+        return records, None
+
+    return wait_next

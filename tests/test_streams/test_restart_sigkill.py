@@ -24,10 +24,7 @@ from streams.launcher import start_worker, stop_process
 from streams.publisher import Message, send_all
 from streams.topics import RELEASES, all_topics, ensure_topics
 
-# Not in the default run: 7 of its last 10 runs passed (docs/operations.md, "Known defect"),
-# and a red CI stops everything. Run it with `pytest -m sigkill`; the fault bench
-# (bench/faults/sigkill.py) is the figure of record.
-pytestmark = [pytest.mark.broker, pytest.mark.sigkill]
+pytestmark = pytest.mark.broker
 
 FIRST = 10
 
