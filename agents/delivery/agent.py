@@ -26,7 +26,12 @@ from typing import Any
 import faust
 
 from agents.delivery.acks import InOrderAcks
-from agents.delivery.config import DeliveryConfig, build_policies, build_receivers, build_router
+from agents.delivery.config import (
+    DeliveryConfig,
+    build_policies,
+    build_receivers,
+    build_router,
+)
 from agents.delivery.dispatcher import Dispatcher
 from agents.delivery.ledger import TableLedger
 from agents.delivery.queues import ReceiverQueue
@@ -34,8 +39,16 @@ from agents.delivery.receiver import Receiver
 from agents.delivery.service import DeliveryService
 from agents.delivery.silences import SilenceBook, follow
 from schemas.delivery import DeliveryDeadLetter, DeliveryRecord, RetryRecord
+from streams.consumer import skip_stale
 from streams.settings import Settings
-from streams.topics import ALERTS, DELIVERIES, DELIVERY_DEADLETTER, DELIVERY_RETRY, LEDGER_TABLE, SILENCES
+from streams.topics import (
+    ALERTS,
+    DELIVERIES,
+    DELIVERY_DEADLETTER,
+    DELIVERY_RETRY,
+    LEDGER_TABLE,
+    SILENCES,
+)
 
 log = logging.getLogger("cloudpulse.delivery")
 
@@ -89,6 +102,8 @@ def register_delivery(app: faust.App, pipe: Any, settings: Settings, *, config: 
     @app.agent(pipe.topics[ALERTS], name="cloudpulse.deliver", concurrency=1)
     async def deliver(stream: faust.StreamT) -> None:
         async for event in stream.noack().events():
+            if skip_stale(event):  # streams/consumer.py, fourth gap: fetched again in order
+                continue
             # The context carries this event as Faust's current event, for ledger writes
             # made later by the receiver workers (ledger.py).
             await service.on_alert(event.value or b"", partition=event.message.partition, ack=event.ack,
@@ -97,6 +112,8 @@ def register_delivery(app: faust.App, pipe: Any, settings: Settings, *, config: 
     @app.agent(retry_topic, name="cloudpulse.redeliver", concurrency=1)
     async def redeliver(stream: faust.StreamT) -> None:
         async for event in stream.noack().events():
+            if skip_stale(event):  # streams/consumer.py, fourth gap
+                continue
             await service.on_retry(event.value or b"", partition=event.message.partition, ack=event.ack,
                                    context=contextvars.copy_context())
 
