@@ -44,7 +44,7 @@ from schemas.company import Registry
 from schemas.deadletter import DeadLetter
 from schemas.errors import InvalidInput
 from schemas.release import EarningsRelease, normalise
-from streams.consumer import skip_stale
+from streams.consumer import fresh_events
 from streams.settings import Settings
 from streams.topics import ALERTS, DEADLETTER, DELTAS, DRAFTS, HISTORY_TABLE, RELEASES, VALID_RELEASES
 
@@ -109,24 +109,18 @@ def register(
     if settings.reads(RELEASES):  # a replay phase may read only news (streams/replay.py)
         @app.agent(pipe.topics[RELEASES], name="cloudpulse.ingest", concurrency=1)
         async def ingest(stream: faust.StreamT) -> None:
-            async for event in stream.events():
-                if skip_stale(event):  # streams/consumer.py, fourth gap
-                    continue
+            async for event in fresh_events(stream):
                 await ingest_event(pipe, event)
 
     @app.agent(pipe.topics[VALID_RELEASES], name="cloudpulse.analyse", concurrency=1)
     async def analyse(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            if skip_stale(event):  # streams/consumer.py, fourth gap
-                continue
+        async for event in fresh_events(stream):
             await analyse_event(pipe, event)
 
     if llm is not None:
         @app.agent(pipe.topics[DRAFTS], name="cloudpulse.write", concurrency=settings.llm_max_concurrency)
         async def write(stream: faust.StreamT) -> None:
-            async for event in stream.events():
-                if skip_stale(event):  # streams/consumer.py, fourth gap
-                    continue
+            async for event in fresh_events(stream):
                 await write_event(pipe, event)
 
     if settings.news_enabled:  # docs/news.md

@@ -344,6 +344,17 @@ class _StreamTakes(Sensor):
         self._consumer._on_taken(message)
 
 
+async def fresh_events(stream: Any) -> AsyncIterator[Any]:
+    """``stream.events()`` without the events a rewinding partition refuses (fourth gap).
+
+    Every agent loop reads through this, so no agent can forget the check. A refused event is
+    already marked done without an acknowledgement; Faust's ack of it on the next step is a no-op.
+    """
+    async for event in stream.events():
+        if not skip_stale(event):
+            yield event
+
+
 def skip_stale(event: Any) -> bool:
     """True if the agent must drop ``event`` unprocessed (fourth gap); call first per event."""
     app = getattr(event, "app", None)

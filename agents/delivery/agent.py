@@ -39,7 +39,7 @@ from agents.delivery.receiver import Receiver
 from agents.delivery.service import DeliveryService
 from agents.delivery.silences import SilenceBook, follow
 from schemas.delivery import DeliveryDeadLetter, DeliveryRecord, RetryRecord
-from streams.consumer import skip_stale
+from streams.consumer import fresh_events
 from streams.settings import Settings
 from streams.topics import (
     ALERTS,
@@ -101,9 +101,7 @@ def register_delivery(app: faust.App, pipe: Any, settings: Settings, *, config: 
 
     @app.agent(pipe.topics[ALERTS], name="cloudpulse.deliver", concurrency=1)
     async def deliver(stream: faust.StreamT) -> None:
-        async for event in stream.noack().events():
-            if skip_stale(event):  # streams/consumer.py, fourth gap: fetched again in order
-                continue
+        async for event in fresh_events(stream.noack()):
             # The context carries this event as Faust's current event, for ledger writes
             # made later by the receiver workers (ledger.py).
             await service.on_alert(event.value or b"", partition=event.message.partition, ack=event.ack,
@@ -111,9 +109,7 @@ def register_delivery(app: faust.App, pipe: Any, settings: Settings, *, config: 
 
     @app.agent(retry_topic, name="cloudpulse.redeliver", concurrency=1)
     async def redeliver(stream: faust.StreamT) -> None:
-        async for event in stream.noack().events():
-            if skip_stale(event):  # streams/consumer.py, fourth gap
-                continue
+        async for event in fresh_events(stream.noack()):
             await service.on_retry(event.value or b"", partition=event.message.partition, ack=event.ack,
                                    context=contextvars.copy_context())
 

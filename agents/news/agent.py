@@ -43,7 +43,7 @@ from schemas.errors import InvalidInput
 from schemas.news import ArticleReading
 from schemas.news_alert import CrossCheck, PlanProgress
 from schemas.release import Release
-from streams.consumer import skip_stale
+from streams.consumer import fresh_events
 from streams.settings import Settings
 from streams.topics import DRAFTS, NEWS, NEWS_RELEVANT, PLANS_TABLE, STORIES_TABLE
 
@@ -90,16 +90,12 @@ def register_news(app: faust.App, pipe: Any, settings: Settings, *, reader: Any 
     if settings.reads(NEWS):  # a replay phase may read only releases (streams/replay.py)
         @app.agent(pipe.topics[NEWS], name="cloudpulse.news-ingest", concurrency=1)
         async def news_ingest(stream: faust.StreamT) -> None:
-            async for event in stream.events():
-                if skip_stale(event):  # streams/consumer.py, fourth gap
-                    continue
+            async for event in fresh_events(stream):
                 await ingest_article(pipe, news, event)
 
     @app.agent(pipe.topics[NEWS_RELEVANT], name="cloudpulse.news-analyse", concurrency=1)
     async def news_analyse(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            if skip_stale(event):  # streams/consumer.py, fourth gap
-                continue
+        async for event in fresh_events(stream):
             await analyse_article(pipe, news, event)
 
     return news

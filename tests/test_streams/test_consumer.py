@@ -12,7 +12,7 @@ from faust.types.tuples import ConsumerMessage
 from intervaltree import IntervalTree
 
 import streams.consumer as consumer_module
-from streams.consumer import ReReadingConsumer, skip_stale
+from streams.consumer import ReReadingConsumer, fresh_events, skip_stale
 
 A, B = TP("t", 0), TP("t", 1)
 
@@ -409,3 +409,16 @@ def _returns(records):
         return records, None
 
     return wait_next
+
+
+async def test_fresh_events_leaves_out_what_the_consumer_refuses() -> None:
+    refused = SimpleNamespace(refuse_stale=lambda message: message == "stale")
+    app = SimpleNamespace(consumer=refused)
+    events = [SimpleNamespace(app=app, message=m) for m in ("a", "stale", "b")]
+
+    class Stream:
+        async def events(self):
+            for event in events:
+                yield event
+
+    assert [e.message async for e in fresh_events(Stream())] == ["a", "b"]
