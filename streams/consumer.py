@@ -67,7 +67,7 @@ consumer and never tracked, was skipped. The partition then *rewinds* from the l
 offset N: acknowledgements of N and later are forgotten (commits stop before N), the rest of
 the batch is not delivered, and at the next batch boundary the partition is sought back to N
 (never forward). Records of the partition after N that were delivered before that seek are
-still in the channel: the agents refuse them (``skip_stale``, first thing per event), which
+still in the channel: the agents refuse them (they read through ``fresh_events``), which
 marks them done without an acknowledgement. The rewind ends when N reaches the stream again
 (or, if N is gone from the log, the first record fetched after the seek); if the stream skips
 that one too, the partition rewinds again.
