@@ -26,15 +26,20 @@ ids are remembered as a set). History never holds a release whose outputs were n
 An identical release re-sent by its publisher later is the same case and is treated the same
 way: same content, same outputs, which receivers de-duplicate by id.
 
+The writes of one release leave as one ordered batch (``write``, normally
+``streams.changelog.TableWriter.put_all``); without ``write`` they are set on ``store`` one by
+one, in the same order (tests, and any plain mapping).
+
 Usage::
 
-    result = await analyse_once(stage, release, raw_bytes, table)   # instead of stage.process
+    result = await analyse_once(stage, release, raw_bytes, table)                  # instead of stage.process
+    result = await analyse_once(stage, release, raw_bytes, table, writer.put_all)  # in the worker
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from agents.analysis import Analysis, AnalysisStage
@@ -42,9 +47,10 @@ from agents.history import History
 from schemas.alert import Alert
 from schemas.delta import DeltaRecord
 from schemas.release import Release
+from streams.changelog import DELETE
 
 RE_EMITTED = "re-emitted"
-_DELETED = object()
+Write = Callable[[list[tuple[str, Any]]], Awaitable[None]]
 
 
 def outputs_key(company: str, raw: bytes) -> str:
@@ -62,14 +68,14 @@ class Staged(MutableMapping[str, Any]):
         if key not in self.writes:
             return self._store[key]
         value = self.writes[key]
-        if value is _DELETED:
+        if value is DELETE:
             raise KeyError(key)
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self.writes:
             value = self.writes[key]
-            return default if value is _DELETED else value
+            return default if value is DELETE else value
         return self._store.get(key, default)
 
     def __setitem__(self, key: str, value: Any) -> None:
@@ -79,22 +85,20 @@ class Staged(MutableMapping[str, Any]):
     def __delitem__(self, key: str) -> None:
         self[key]  # KeyError if absent, as a mapping must
         self.writes.pop(key, None)
-        self.writes[key] = _DELETED
+        self.writes[key] = DELETE
 
     def __iter__(self) -> Iterator[str]:
         yield from (k for k in self._store if k not in self.writes)
-        yield from (k for k, v in self.writes.items() if v is not _DELETED)
+        yield from (k for k, v in self.writes.items() if v is not DELETE)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def commit(self) -> None:
-        for key, value in self.writes.items():
-            if value is _DELETED:
-                del self._store[key]
-            else:
-                self._store[key] = value
+    def drain(self) -> list[tuple[str, Any]]:
+        """The writes kept so far, in write order (``DELETE`` for a removed key); forgets them."""
+        writes = list(self.writes.items())
         self.writes.clear()
+        return writes
 
 
 def record_of(result: Analysis) -> dict[str, Any]:
@@ -113,21 +117,36 @@ def analysis_of(record: dict[str, Any]) -> Analysis:
     )
 
 
-async def analyse_once(stage: AnalysisStage, release: Release, raw: bytes, store: MutableMapping[str, Any]) -> Analysis:
+async def analyse_once(stage: AnalysisStage, release: Release, raw: bytes, store: MutableMapping[str, Any],
+                       write: Write | None = None) -> Analysis:
     """``stage.process(release, store)`` the first time; the same outputs every later time."""
     key = outputs_key(release.company_id, raw)
     recorded = store.get(key)
+    staged = Staged(store)
     if recorded is not None:
         # Catch history up in case the crash came between the record and the history writes
         # (a no-op otherwise); the outputs computed here against later state are not used.
-        stage.engine.apply(release, store)
+        stage.engine.apply(release, staged)
         result = analysis_of(recorded)
-        history = History(store, release.company_id)
+        history = History(staged, release.company_id)
         for alert in result.alerts:
             history.remember_alert(alert.period_end, alert.alert_id)
+        await _write(store, staged.drain(), write)
         return result
-    staged = Staged(store)
     result = await stage.process(release, staged)
-    store[key] = record_of(result)  # before the history writes: see the module docstring
-    staged.commit()
+    # The record goes first, before the history writes: see the module docstring.
+    await _write(store, [(key, record_of(result)), *staged.drain()], write)
     return result
+
+
+async def _write(store: MutableMapping[str, Any], writes: list[tuple[str, Any]], write: Write | None) -> None:
+    if not writes:
+        return
+    if write is not None:
+        await write(writes)
+        return
+    for key, value in writes:
+        if value is DELETE:
+            del store[key]
+        else:
+            store[key] = value

@@ -2,6 +2,7 @@
 
     earnings.releases --ingest--> cloudpulse.releases.valid (keyed by company)
                          \\--> cloudpulse.deadletter
+                         \\--(already keyed and placed by company: analysed in place)
     cloudpulse.releases.valid --analyse (history table)--> cloudpulse.deltas, cloudpulse.alerts
                                                             (+ optional JSONL sinks)
     with an LLM configured, analyse sends its template-written alerts to
@@ -13,7 +14,14 @@ they keep consuming while drafts wait for words.
 Both agents run with concurrency 1 and catch per event: an exception that escaped an agent
 would lose the message, so every failure becomes a dead-letter record instead. Re-keying by
 company makes the history table co-partitioned with its source, whatever key the producer of
-``earnings.releases`` used.
+``earnings.releases`` used; a record that already has the canonical key on the right partition
+skips that hop (streams/placement.py) and is analysed by the ingest agent itself. One lock
+serialises the analyses of both agents, so history is never read and written by two at once.
+
+Records leave through streams/outbox.py (straight to the producer) and table writes through
+streams/changelog.py (one ordered batch per release): Faust's per-record wrappers were most
+of the worker's time (docs/benchmarks.md). JSONL sink lines are written per event and fsynced
+once per commit (a commit barrier), before the offsets that cover them.
 
 Usage::
 
@@ -24,6 +32,7 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,18 +44,29 @@ from agents.alerts import Writer
 from agents.analysis import AnalysisStage
 from agents.deltas import DeltaEngine
 from agents.ingest import IngestStage, Source, dead_letter, internal_error
-from agents.rules import RuleSet
 from agents.llm.writer import LLMWriter
 from agents.outputs import analyse_once
+from agents.rules import RuleSet
 from agents.sinks import JsonlSink
 from schemas.alert import Alert
 from schemas.company import Registry
 from schemas.deadletter import DeadLetter
 from schemas.errors import InvalidInput
-from schemas.release import EarningsRelease, normalise
-from streams.consumer import fresh_events
+from schemas.release import EarningsRelease, Release, normalise
+from streams.changelog import TableWriter
+from streams.consumer import add_commit_barrier, fresh_events
+from streams.outbox import Outbox
+from streams.placement import Placement
 from streams.settings import Settings
-from streams.topics import ALERTS, DEADLETTER, DELTAS, DRAFTS, HISTORY_TABLE, RELEASES, VALID_RELEASES
+from streams.topics import (
+    ALERTS,
+    DEADLETTER,
+    DELTAS,
+    DRAFTS,
+    HISTORY_TABLE,
+    RELEASES,
+    VALID_RELEASES,
+)
 
 log = logging.getLogger("cloudpulse.pipeline")
 
@@ -67,6 +87,10 @@ class Pipeline:
     topics: dict[str, Any] = field(default_factory=dict)
     table: Any = None
     news: Any = None  # agents.news.agent.NewsPath when the news agents run
+    outbox: Outbox | None = None  # None: records go through the topic objects' send (tests)
+    table_writer: TableWriter | None = None  # None: table writes are plain assignments (tests)
+    placement: Placement | None = None  # None: every valid release takes the re-key hop
+    analysis_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def register(
@@ -97,6 +121,9 @@ def register(
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
     app.cloudpulse = pipe  # type: ignore[attr-defined]  # for the CLI, web views and tests
+    pipe.outbox = Outbox(app)
+    pipe.table_writer = TableWriter(pipe.table, pipe.outbox)
+    pipe.placement = Placement(app, settings.partitions)
 
     # Opened here, not in an app task: agents may receive events before app tasks have run,
     # and an event handled with no sink open would be committed without its line (seen after
@@ -105,6 +132,9 @@ def register(
         pipe.alerts_sink = JsonlSink(settings.alerts_out, id_field="alert_id")
     if settings.deltas_out:
         pipe.deltas_sink = JsonlSink(settings.deltas_out, id_field="delta_id")
+    for sink in (pipe.alerts_sink, pipe.deltas_sink):
+        if sink is not None:
+            add_commit_barrier(app, sink.barrier)
 
     if settings.reads(RELEASES):  # a replay phase may read only news (streams/replay.py)
         @app.agent(pipe.topics[RELEASES], name="cloudpulse.ingest", concurrency=1)
@@ -141,8 +171,12 @@ def _source(event: Any) -> Source:
 
 
 async def send(pipe: Pipeline, name: str, key: bytes, value: bytes) -> None:
-    await pipe.topics[name].send(key=key, value=value)
-    pipe.counters[f"out.{pipe.topics[name].get_topic_name()}"] += 1
+    topic = pipe.topics[name]
+    if pipe.outbox is not None:
+        await pipe.outbox.send(topic.get_topic_name(), key, value)
+    else:  # a pipeline without an app (tests): the topic object's own send
+        await topic.send(key=key, value=value)
+    pipe.counters[f"out.{topic.get_topic_name()}"] += 1
 
 
 async def send_deadletter(pipe: Pipeline, record: DeadLetter) -> None:
@@ -185,32 +219,49 @@ async def ingest_event(pipe: Pipeline, event: Any) -> None:
         pipe.counters[f"invalid.{result.reason}"] += 1
         await send_deadletter(pipe, result)
         return
-    assert result.raw is not None
-    # Canonical company id as key: the analysis agent's table is partitioned by it.
-    payload = result.raw.model_copy(update={"company": result.company_id}).model_dump_json().encode()
-    await send(pipe, VALID_RELEASES, result.company_id.encode(), payload)
+    key, payload = rekeyed(result)
+    if pipe.placement is not None and pipe.placement.in_place(event.message, key):
+        pipe.counters["analysis.in_place"] += 1
+        await analyse_payload(pipe, payload, source, original=event.value or b"")
+        return
+    await send(pipe, VALID_RELEASES, key, payload)
+
+
+def rekeyed(release: Release) -> tuple[bytes, bytes]:
+    """The canonical company id and the validated payload of an accepted release.
+
+    The analysis agent's table is partitioned by that key; the payload is what the analysis
+    reads and what its recorded outputs are keyed by (agents/outputs.py), on either path.
+    """
+    assert release.raw is not None
+    payload = release.raw.model_copy(update={"company": release.company_id}).model_dump_json().encode()
+    return release.company_id.encode(), payload
 
 
 async def analyse_event(pipe: Pipeline, event: Any) -> None:
     source = _source(event)
     pipe.counters[f"in.{source.topic}"] += 1
-    raw = event.value or b""
+    await analyse_payload(pipe, event.value or b"", source)
+
+
+async def analyse_payload(pipe: Pipeline, raw: bytes, source: Source, *, original: bytes | None = None) -> None:
+    """Analyse one validated, re-keyed release (``raw``); ``original`` is what a dead letter keeps."""
     try:
         release = normalise(EarningsRelease.model_validate_json(raw), pipe.registry)
-        # Recorded outputs: a release analysed again (at-least-once) re-emits its first outputs.
-        result = await analyse_once(pipe.analysis, release, raw, pipe.table)
+        write = pipe.table_writer.put_all if pipe.table_writer is not None else None
+        async with pipe.analysis_lock:
+            # Recorded outputs: a release analysed again (at-least-once) re-emits its first outputs.
+            result = await analyse_once(pipe.analysis, release, raw, pipe.table, write)
     except Exception as exc:  # dead-letter, never crash: the agent must keep consuming
         log.exception("analysis failed on %s[%d]@%d", source.topic, source.partition, source.offset)
         reason = exc if isinstance(exc, InvalidInput) else internal_error(exc)
-        await send_deadletter(pipe, dead_letter(raw, source, reason))
+        await send_deadletter(pipe, dead_letter(raw if original is None else original, source, reason))
         return
     key = release.company_id.encode()
     for delta in result.deltas:
         await send(pipe, DELTAS, key, delta.model_dump_json().encode())
         if pipe.deltas_sink is not None:
-            pipe.deltas_sink.write(delta.model_dump(mode="json"), sync=False)
-    if pipe.deltas_sink is not None:
-        pipe.deltas_sink.sync()  # once per release, before this event can be committed
+            pipe.deltas_sink.write(delta.model_dump(mode="json"), sync=False)  # fsync: commit barrier
     for alert in result.alerts:
         if pipe.llm is not None:
             await send(pipe, DRAFTS, key, alert.model_dump_json().encode())
@@ -230,7 +281,7 @@ async def analyse_event(pipe: Pipeline, event: Any) -> None:
 async def publish_alert(pipe: Pipeline, alert: Alert) -> None:
     await send(pipe, ALERTS, alert.company.encode(), alert.model_dump_json().encode())
     if pipe.alerts_sink is not None:
-        pipe.alerts_sink.write(alert.model_dump(mode="json"))
+        pipe.alerts_sink.write(alert.model_dump(mode="json"), sync=False)  # fsync: commit barrier
     writer = alert.generated_by.split(":")[0]
     pipe.counters[f"alert.{alert.kind}.{alert.severity}.{writer}"] += 1
     log.info("alert %s %s %s %s [%s]", alert.alert_id, alert.company, alert.fiscal_period, alert.title_en,

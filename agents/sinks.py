@@ -39,8 +39,9 @@ class JsonlSink:
         return record_id in self._seen
 
     def write(self, record: dict[str, Any], *, sync: bool = True) -> bool:
-        """Append ``record`` unless its id is in the file. ``sync=False`` leaves the fsync to a
-        later :meth:`sync`, which must run before the input offset covering it is committed."""
+        """Append ``record`` unless its id is in the file. The line is handed to the OS at once
+        (readers of the file see it); ``sync=False`` leaves the fsync to a later :meth:`sync`,
+        which must run before the input offset covering it is committed (:meth:`barrier`)."""
         record_id = record[self.id_field]
         if record_id in self._seen:
             return False
@@ -49,17 +50,23 @@ class JsonlSink:
         self._unsynced = True
         if sync:
             self.sync()
+        else:
+            self._file.flush()
         self._seen.add(record_id)
         return True
 
     def sync(self) -> None:
         """Flush and fsync what was written. The consumer offset is committed after the event
-        is handled; its lines must survive a crash of the machine, not just of the process.
-        One fsync per event rather than per line (the files' cost: docs/benchmarks.md)."""
+        is handled; its lines must survive a crash of the machine, not just of the process."""
         if self._unsynced:
             self._file.flush()
             os.fsync(self._file.fileno())
             self._unsynced = False
+
+    async def barrier(self) -> None:
+        """A commit barrier (streams.consumer.add_commit_barrier): one fsync per commit, not per
+        event: the lines only have to be durable before the offsets covering them are committed."""
+        self.sync()
 
     def close(self) -> None:
         self._file.close()

@@ -72,9 +72,15 @@ marks them done without an acknowledgement. The rewind ends when N reaches the s
 (or, if N is gone from the log, the first record fetched after the seek); if the stream skips
 that one too, the partition rewinds again.
 
+Commit barriers: ``add_commit_barrier(app, fn)`` runs ``fn`` before every commit, once the
+producer is flushed. The JSONL sinks fsync there (agents/sinks.py), and streams/outbox.py
+raises there if the broker refused an output record; a barrier that raises stops the worker
+without committing.
+
 Usage::
 
     transport = rereading_transport()(app.conf.broker_consumer, app)
+    add_commit_barrier(app, sink.sync_async)
 """
 
 from __future__ import annotations
@@ -82,7 +88,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -291,6 +297,15 @@ class ReReadingConsumer(Consumer):
     async def _commit(self, offsets: Mapping[TP, int]) -> bool:
         if not await self._producer_settled():
             return False  # stopping with writes unsent: nothing after this uses the local offsets
+        try:
+            for barrier in commit_barriers(self.app):
+                await barrier()
+        except Exception as exc:  # noqa: BLE001 - whatever the barrier raised, nothing may be committed
+            # Faust's own answer to a commit that cannot be made (its ``_commit``): stop the
+            # worker. Returning False is not enough: Faust keeps the offsets as committed locally.
+            log.error("commit refused: %s", exc)
+            await self.crash(exc)
+            return False
         return await super()._commit(offsets)
 
     async def _producer_settled(self) -> bool:
@@ -323,6 +338,24 @@ class ReReadingConsumer(Consumer):
         assignment = subscription.assignment if subscription is not None else None
         state = assignment.state_value(tp) if assignment is not None else None
         return state.position if state is not None and state.has_valid_position else None
+
+
+def add_commit_barrier(app: Any, barrier: Callable[[], Awaitable[None]]) -> None:
+    """Run ``barrier`` before every offset commit, after the producer is flushed.
+
+    For side effects outside Kafka that an input offset must not be committed before (a file
+    fsync), or a check that everything handed over was accepted. A barrier that raises stops
+    the worker without committing: the inputs are processed again after the restart.
+    """
+    commit_barriers(app).append(barrier)
+
+
+def commit_barriers(app: Any) -> list[Callable[[], Awaitable[None]]]:
+    barriers = getattr(app, "_cloudpulse_commit_barriers", None)
+    if barriers is None:
+        barriers = []
+        app._cloudpulse_commit_barriers = barriers
+    return barriers
 
 
 def _buffer_idle(buffer: Any) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 
 from rich.console import Console
 
-from streams.topics import ALERTS, DEADLETTER, DRAFTS, RELEASES, VALID_RELEASES
+from streams.topics import ALERTS, DRAFTS, RELEASES, VALID_RELEASES
 from streams.launcher import worker_process
 from streams.publisher import prepare, send_all
 from streams.report import print_alerts, print_quarter_tables
@@ -46,20 +46,24 @@ def bundled_releases() -> list[bytes]:
 
 
 def wait_processed(settings: Settings, published: int, proc: Popen[bytes], timeout: float) -> bool:
-    """True when the worker has committed past every input (and every input left an output).
+    """True when the worker has committed past every input and every record forwarded from it.
 
-    Offsets, not sleeps: the consumer group's committed offsets on the input and internal
-    topics must equal their end offsets, and the internal+dead-letter topics must together
-    hold at least one record per published release (so the second hop cannot look "done"
-    merely because nothing reached it yet).
+    Offsets, not sleeps, read hop by hop: first the input topic (all ``published`` records in
+    it, all committed), then the internal topics. A commit waits until the records the input
+    produced are acknowledged (streams/consumer.py), so once the input is committed, whatever it
+    forwarded (a re-keyed release, a draft) is already in the internal topics, and reading those
+    afterwards cannot see them "done" merely because nothing reached them yet. A release whose
+    key already places it is analysed in place and forwards nothing (streams/placement.py).
     """
     from streams.offsets import all_committed, end_offsets, poll_until
 
-    inputs = [settings.topic(RELEASES), settings.topic(VALID_RELEASES), settings.topic(DRAFTS)]
-    outputs = [settings.topic(VALID_RELEASES), settings.topic(DEADLETTER)]
+    source = [settings.topic(RELEASES)]
+    internal = [settings.topic(VALID_RELEASES), settings.topic(DRAFTS)]
 
     def done() -> bool:
-        if sum(end_offsets(settings, outputs).values()) < published or not all_committed(settings, inputs):
+        if sum(end_offsets(settings, source).values()) < published or not all_committed(settings, source):
+            return False
+        if not all_committed(settings, internal):
             return False
         if settings.llm_enabled:
             # Every draft must have become an alert (the write agent is the last hop).

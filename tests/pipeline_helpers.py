@@ -29,7 +29,11 @@ def alibaba_lines() -> list[bytes]:
 
 def read_topic(settings: Settings, logical: str) -> list[Any]:
     """Every record currently in a topic (by its corrected end offsets), in partition order."""
-    name = settings.topic(logical)
+    return read_topic_named(settings, settings.topic(logical))
+
+
+def read_topic_named(settings: Settings, name: str) -> list[Any]:
+    """:func:`read_topic` by the topic's full name (a table changelog has no logical name)."""
     ends = end_offsets(settings, [name])
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
                              enable_auto_commit=False, fetch_max_wait_ms=50)

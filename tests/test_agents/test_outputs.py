@@ -10,6 +10,7 @@ import pytest
 from agents.analysis import AnalysisStage
 from agents.deltas import DeltaEngine
 from agents.outputs import RE_EMITTED, Staged, analyse_once, outputs_key
+from streams.changelog import DELETE
 from agents.rules import RuleSet
 from schemas.company import Registry
 from schemas.release import parse_release
@@ -114,7 +115,7 @@ async def test_crash_after_the_record_before_the_history_catches_history_up(inde
     assert crashed == complete
 
 
-def test_staged_reads_through_and_writes_on_commit_in_order() -> None:
+def test_staged_reads_through_and_drains_its_writes_in_order() -> None:
     store = OrderedStore({"a": 1, "b": 2})
     staged = Staged(store)
     staged["c"] = 3
@@ -125,7 +126,25 @@ def test_staged_reads_through_and_writes_on_commit_in_order() -> None:
         staged["b"]
     assert sorted(staged) == ["a", "c"] and len(staged) == 2
     assert store == {"a": 1, "b": 2} and store.written == []  # nothing written yet
-    staged.commit()
-    assert store == {"a": 10, "c": 3}
-    assert store.written == ["c", "a"]
+    assert staged.drain() == [("c", 3), ("a", 10), ("b", DELETE)]
     assert staged.writes == {}
+    assert store == {"a": 1, "b": 2}  # draining hands the writes over; the store is the writer's
+
+
+async def test_writes_of_one_release_go_out_as_one_ordered_batch() -> None:
+    raw, release = bundled()[0]
+    plain: dict[str, Any] = {}
+    first = await analyse_once(stage(), release, raw, plain)
+    batches: list[list[tuple[str, Any]]] = []
+
+    async def write(items: list[tuple[str, Any]]) -> None:
+        batches.append(items)
+
+    store: dict[str, Any] = {}
+    batched = await analyse_once(stage(), release, raw, store, write)
+    assert dumped(batched) == dumped(first)
+    assert store == {}  # everything went through the writer, nothing around it
+    assert len(batches) == 1
+    keys = [key for key, _ in batches[0]]
+    assert keys[0] == outputs_key(release.company_id, raw)  # the record before the history
+    assert dict(batches[0]) == plain

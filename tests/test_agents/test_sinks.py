@@ -138,3 +138,22 @@ async def test_redelivered_release_writes_no_second_alert_or_delta(tmp_path: Pat
     assert written == [(0, 2), (0, 2), (0, 2), (1, 3), (1, 1), (1, 2), (1, 4), (1, 4), (0, 0), (0, 0)]
     assert len(lines(tmp_path / "alerts.jsonl")) == 5 + 1
     assert len(lines(tmp_path / "deltas.jsonl")) == 20 + 1
+
+
+async def test_deferred_lines_are_visible_at_once_and_durable_at_the_barrier(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    """Readers (a tail -f, the latency benchmark) see a line when it is written; the fsync waits
+    for the commit barrier, once for everything since the last commit."""
+    from agents import sinks
+
+    synced: list[int] = []
+    monkeypatch.setattr(sinks.os, "fsync", lambda fd: synced.append(fd))
+    path = tmp_path / "alerts.jsonl"
+    sink = JsonlSink(path, id_field="alert_id")
+    sink.write({"alert_id": "a"}, sync=False)
+    sink.write({"alert_id": "b"}, sync=False)
+    assert path.read_text("utf-8") == '{"alert_id":"a"}\n{"alert_id":"b"}\n' and synced == []
+    await sink.barrier()
+    await sink.barrier()
+    assert len(synced) == 1
+    sink.close()

@@ -2,19 +2,27 @@
 
 A few hundred generated release payloads, published as a producer would: every invalid one
 must reach the dead-letter topic with its original bytes and the reason the in-process
-harness predicts, every valid one must be forwarded and analysed (no dead letter from the
-analysis agent), and the worker must still be running afterwards.
+harness predicts, every valid one must be analysed (no dead letter from the analysis; the
+history changelog holds one recorded-outputs entry per distinct accepted release, whether it
+was forwarded to the analysis agent or analysed in place), and the worker must still be running
+afterwards.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from fuzz_harness import ReleaseHarness
 from fuzz_payloads import draw_cases, releases
-from pipeline_helpers import read_topic
+from pipeline_helpers import read_topic, read_topic_named
+
+from agents.ingest import IngestStage, Source
+from agents.outputs import outputs_key
+from agents.pipeline import rekeyed
+from schemas.company import Registry
 
 from schemas.deadletter import DeadLetter
 from streams.demo import wait_processed
@@ -22,6 +30,7 @@ from streams.launcher import worker_process
 from streams.publisher import Message, send_all
 from streams.topics import (
     DEADLETTER,
+    HISTORY_TABLE,
     RELEASES,
     VALID_RELEASES,
     all_topics,
@@ -59,6 +68,14 @@ def test_fuzzed_releases_through_a_running_worker(make_settings, tmp_path: Path)
 
     want = Counter(expected[case.raw] for case in cases)
     got = Counter(f"deadletter:{d.reason}" for d in from_ingest)
-    got["accepted"] = len(read_topic(settings, VALID_RELEASES))
+    got["accepted"] = want["accepted"]  # checked one by one below
     assert got == want
+    # Every accepted release was analysed: its recorded outputs are in the history changelog.
+    stage = IngestStage(Registry.load(settings.registry_file), max_bytes=settings.max_payload_bytes)
+    accepted = [stage.process(case.raw, Source(RELEASES, 0, 0)) for case in cases if expected[case.raw] == "accepted"]
+    recorded = {json.loads(r.key) for r in read_topic_named(settings, f"{settings.app_id}-{HISTORY_TABLE}-changelog")
+                if b"|@outputs|" in r.key}
+    assert recorded == {outputs_key(release.company_id, rekeyed(release)[1]) for release in accepted}
+    forwarded = len(read_topic(settings, VALID_RELEASES))
+    assert 0 < forwarded < want["accepted"]  # both paths ran (keys "0".."6" sit on the company's partition or not)
     assert want["accepted"] > 20 and len(want) >= 5, want  # the run covered both outcomes and many reasons

@@ -422,3 +422,38 @@ async def test_fresh_events_leaves_out_what_the_consumer_refuses() -> None:
                 yield event
 
     assert [e.message async for e in fresh_events(Stream())] == ["a", "b"]
+
+
+# --- commit barriers: side effects outside Kafka settle before the offsets are committed ----------
+async def test_barriers_run_after_the_producer_flush_and_before_the_commit() -> None:
+    events: list[str] = []
+    buffer = Buffer(events, send_time=0.0)
+    buffer.should_stop = True  # nothing queued, sender gone: the settle step returns at once
+    c = committing_consumer(buffer, events)
+
+    async def fsync() -> None:
+        events.append("fsync")
+
+    consumer_module.add_commit_barrier(c.app, fsync)
+    assert await c._commit({A: 3}) is True
+    assert events == ["aiokafka flush", "fsync", f"commit {({A: 3})}"]
+
+
+async def test_a_failing_barrier_stops_the_worker_without_committing() -> None:
+    events: list[str] = []
+    buffer = Buffer(events, send_time=0.0)
+    buffer.should_stop = True
+    c = committing_consumer(buffer, events)
+    crashed: list[BaseException] = []
+
+    async def crash(exc: BaseException) -> None:
+        crashed.append(exc)
+
+    async def refused() -> None:
+        raise RuntimeError("an output record was refused")
+
+    c.__dict__["crash"] = crash
+    consumer_module.add_commit_barrier(c.app, refused)
+    assert await c._commit({A: 3}) is False
+    assert events == ["aiokafka flush"]  # no commit
+    assert [str(e) for e in crashed] == ["an output record was refused"]

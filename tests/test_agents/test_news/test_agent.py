@@ -42,6 +42,7 @@ class FakePipe:
     llm: Any = None
     alerts_sink: Any = None
     news: Any = None
+    outbox: Any = None  # records go through the FakeTopics
     topics: dict[str, FakeTopic] = field(default_factory=lambda: {
         name: FakeTopic(name) for name in (NEWS, NEWS_RELEVANT, ALERTS, DEADLETTER)})
 
