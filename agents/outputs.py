@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from agents.analysis import Analysis, AnalysisStage
@@ -101,6 +102,18 @@ class Staged(MutableMapping[str, Any]):
         return writes
 
 
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """An analysis with the JSON of each delta and alert, as recorded (same order).
+
+    The JSON is made once, for the record, and reused for the topics and the JSONL sinks.
+    """
+
+    analysis: Analysis
+    deltas_json: list[str]
+    alerts_json: list[str]
+
+
 def record_of(result: Analysis) -> dict[str, Any]:
     return {
         "status": result.status,
@@ -120,6 +133,12 @@ def analysis_of(record: dict[str, Any]) -> Analysis:
 async def analyse_once(stage: AnalysisStage, release: Release, raw: bytes, store: MutableMapping[str, Any],
                        write: Write | None = None) -> Analysis:
     """``stage.process(release, store)`` the first time; the same outputs every later time."""
+    return (await analyse_recorded(stage, release, raw, store, write)).analysis
+
+
+async def analyse_recorded(stage: AnalysisStage, release: Release, raw: bytes, store: MutableMapping[str, Any],
+                           write: Write | None = None) -> Outputs:
+    """:func:`analyse_once`, with the recorded JSON of every delta and alert."""
     key = outputs_key(release.company_id, raw)
     recorded = store.get(key)
     staged = Staged(store)
@@ -132,11 +151,12 @@ async def analyse_once(stage: AnalysisStage, release: Release, raw: bytes, store
         for alert in result.alerts:
             history.remember_alert(alert.period_end, alert.alert_id)
         await _write(store, staged.drain(), write)
-        return result
+        return Outputs(result, list(recorded["deltas"]), list(recorded["alerts"]))
     result = await stage.process(release, staged)
+    record = record_of(result)
     # The record goes first, before the history writes: see the module docstring.
-    await _write(store, [(key, record_of(result)), *staged.drain()], write)
-    return result
+    await _write(store, [(key, record), *staged.drain()], write)
+    return Outputs(result, record["deltas"], record["alerts"])
 
 
 async def _write(store: MutableMapping[str, Any], writes: list[tuple[str, Any]], write: Write | None) -> None:

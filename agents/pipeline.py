@@ -45,7 +45,7 @@ from agents.analysis import AnalysisStage
 from agents.deltas import DeltaEngine
 from agents.ingest import IngestStage, Source, dead_letter, internal_error
 from agents.llm.writer import LLMWriter
-from agents.outputs import analyse_once
+from agents.outputs import analyse_recorded
 from agents.rules import RuleSet
 from agents.sinks import JsonlSink
 from schemas.alert import Alert
@@ -251,22 +251,23 @@ async def analyse_payload(pipe: Pipeline, raw: bytes, source: Source, *, origina
         write = pipe.table_writer.put_all if pipe.table_writer is not None else None
         async with pipe.analysis_lock:
             # Recorded outputs: a release analysed again (at-least-once) re-emits its first outputs.
-            result = await analyse_once(pipe.analysis, release, raw, pipe.table, write)
+            outputs = await analyse_recorded(pipe.analysis, release, raw, pipe.table, write)
     except Exception as exc:  # dead-letter, never crash: the agent must keep consuming
         log.exception("analysis failed on %s[%d]@%d", source.topic, source.partition, source.offset)
         reason = exc if isinstance(exc, InvalidInput) else internal_error(exc)
         await send_deadletter(pipe, dead_letter(raw if original is None else original, source, reason))
         return
+    result = outputs.analysis
     key = release.company_id.encode()
-    for delta in result.deltas:
-        await send(pipe, DELTAS, key, delta.model_dump_json().encode())
+    for delta, text in zip(result.deltas, outputs.deltas_json, strict=True):
+        await send(pipe, DELTAS, key, text.encode())
         if pipe.deltas_sink is not None:
-            pipe.deltas_sink.write(delta.model_dump(mode="json"), sync=False)  # fsync: commit barrier
-    for alert in result.alerts:
+            pipe.deltas_sink.write_json(delta.delta_id, text)  # fsync: commit barrier
+    for alert, text in zip(result.alerts, outputs.alerts_json, strict=True):
         if pipe.llm is not None:
-            await send(pipe, DRAFTS, key, alert.model_dump_json().encode())
+            await send(pipe, DRAFTS, key, text.encode())
         else:
-            await publish_alert(pipe, alert)
+            await publish_alert(pipe, alert, text)
     if pipe.news is not None:  # spending-plan pace when the release reports capex (docs/news.md)
         from agents.news.agent import after_release
 
@@ -278,10 +279,12 @@ async def analyse_payload(pipe: Pipeline, raw: bytes, source: Source, *, origina
              extra={"company": release.company_id, "release_id": release.release_id})
 
 
-async def publish_alert(pipe: Pipeline, alert: Alert) -> None:
-    await send(pipe, ALERTS, alert.company.encode(), alert.model_dump_json().encode())
+async def publish_alert(pipe: Pipeline, alert: Alert, text: str | None = None) -> None:
+    """Send ``alert`` (``text``: its JSON, if already made) to the alerts topic and sink."""
+    text = alert.model_dump_json() if text is None else text
+    await send(pipe, ALERTS, alert.company.encode(), text.encode())
     if pipe.alerts_sink is not None:
-        pipe.alerts_sink.write(alert.model_dump(mode="json"), sync=False)  # fsync: commit barrier
+        pipe.alerts_sink.write_json(alert.alert_id, text)  # fsync: commit barrier
     writer = alert.generated_by.split(":")[0]
     pipe.counters[f"alert.{alert.kind}.{alert.severity}.{writer}"] += 1
     log.info("alert %s %s %s %s [%s]", alert.alert_id, alert.company, alert.fiscal_period, alert.title_en,

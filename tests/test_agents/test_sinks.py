@@ -157,3 +157,32 @@ async def test_deferred_lines_are_visible_at_once_and_durable_at_the_barrier(tmp
     await sink.barrier()
     assert len(synced) == 1
     sink.close()
+
+
+async def test_write_json_makes_the_same_lines_as_write(tmp_path: Path):
+    """The pipeline hands the sinks pydantic's JSON (made once for the recorded outputs); the
+    files must not change because of it: same bytes as ``write`` of ``model_dump(mode="json")``."""
+    from agents.analysis import AnalysisStage
+    from agents.deltas import DeltaEngine
+    from agents.rules import RuleSet
+    from schemas.company import Registry
+    from schemas.release import parse_release
+    from streams.demo import bundled_releases
+
+    registry, stage, store = Registry.load(None), AnalysisStage(DeltaEngine(), RuleSet.load(None)), {}
+    records = []
+    for line in bundled_releases():
+        result = await stage.process(parse_release(line, registry, max_bytes=1 << 20), store)
+        records += [*result.deltas, *result.alerts]
+    odd = 'q"uote\\back\nline\ttab\x01\x7f\u2028 阿里云 ✓'
+    records.append(records[-1].model_copy(update={"release_id": odd, "alert_id": "odd"}))
+    assert len(records) > 50
+    by_dict, by_json = JsonlSink(tmp_path / "a.jsonl", id_field="id"), JsonlSink(tmp_path / "b.jsonl", id_field="id")
+    for n, record in enumerate(records):
+        by_dict.write({"id": f"r{n}", **record.model_dump(mode="json")}, sync=False)
+        text = record.model_dump_json()
+        by_json.write_json(f"r{n}", '{"id":"' + f"r{n}" + '",' + text[1:])
+        assert by_json.write_json(f"r{n}", text) is False  # de-duplicated like write
+    by_dict.close()
+    by_json.close()
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
