@@ -31,13 +31,11 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from agents.history import History, Value, same_number
 from schemas.company import Company
 from schemas.delta import DeltaRecord, PriorValue, Revision
-from schemas.fiscal import FiscalCalendar
 from schemas.numbers import HUNDRED, round_ratio
 from schemas.release import Observation, Release
 
@@ -66,7 +64,7 @@ class DeltaEngine:
 
     def apply(self, release: Release, store: MutableMapping[str, Any]) -> Outcome:
         history = History(store, release.company_id)
-        cal = CachedCalendar(release.company.calendar)
+        cal = release.company.calendar  # shift and label are memoised (schemas/fiscal.py)
         here = release.period_end
         # What each comparative's quarter read as before, to see which values this release moves.
         before = {
@@ -130,12 +128,13 @@ class DeltaEngine:
         trigger: str | None = None,
     ) -> tuple[DeltaRecord, dict[str, Any]]:
         """The record, and its JSON form without ``delta_id`` (what the id is hashed from)."""
-        cal = CachedCalendar(company.calendar)
+        cal = company.calendar
         period = obs.period_end
         seg, met = obs.segment, obs.metric
         fields: dict[str, Any] = {}
 
-        prior = history.value(seg, met, cal.shift(period, -1))
+        previous, year_before = cal.shift(period, -1), cal.shift(period, -4)
+        prior = history.value(seg, met, previous)
         if prior is not None:
             fields["prior_quarter"] = _prior(prior, cal.label(prior.period_end))
             fields["qoq_abs"] = obs.value - prior.value
@@ -152,8 +151,8 @@ class DeltaEngine:
             fields["yoy_pct"] = round_ratio(yoy)
             fields["yoy_basis"] = yoy_basis
 
-        prev_entry = history.reported(seg, met, cal.shift(period, -1))
-        prev_value = history.value(seg, met, cal.shift(period, -1))
+        prev_entry = history.reported(seg, met, previous)
+        prev_value = prior
         if prev_value is not None:
             prev_reported = _dec(prev_entry.get("reported_yoy_pct")) if prev_entry else None
             prev_yoy, prev_basis, _ = self._yoy(
@@ -181,7 +180,7 @@ class DeltaEngine:
             fields.update(self._ratio_change(history, seg, met, "revenue", period, cal, obs.value, "capex_intensity"))
 
         if met in SIGN_WATCHED:
-            for vs, other in (("prior_quarter", prior), ("year_ago", history.value(seg, met, cal.shift(period, -4)))):
+            for vs, other in (("prior_quarter", prior), ("year_ago", history.value(seg, met, year_before))):
                 if other is None:
                     continue
                 if other.value >= 0 > obs.value:
@@ -213,7 +212,8 @@ class DeltaEngine:
         # Validated once (pydantic's validator is faster than model_construct's Python loop),
         # dumped once; the id is hashed from that dump and the dump is kept for alert ids.
         probe = DeltaRecord(delta_id="", **body)
-        doc = probe.model_dump(mode="json", exclude={"delta_id"})
+        doc = probe.model_dump(mode="json")
+        del doc["delta_id"]  # cheaper than exclude={"delta_id"}, same dict
         return probe.model_copy(update={"delta_id": content_id("delta", doc)}), doc
 
     def _yoy(
@@ -311,37 +311,12 @@ def _overall(statuses: Any) -> str:
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
 
+# What json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+# builds on every call, built once: the same encoder, so the same bytes (ids must never move).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def content_id(prefix: str, body: Any) -> str:
     """A stable id from content: same facts, same id, on any machine and any run."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = _CANONICAL.encode(body)
     return f"{prefix}-{hashlib.sha256(canonical.encode('utf-8')).hexdigest()[:20]}"
-
-
-class CachedCalendar:
-    """A fiscal calendar with ``shift`` and ``label`` memoised.
-
-    The engine asks for the same few quarters dozens of times per release, and each answer
-    re-checks the date against the calendar (a ``calendar.monthrange`` per call). Answers
-    depend only on (calendar, date, step), so they are shared across releases and companies.
-    """
-
-    __slots__ = ("calendar",)
-
-    def __init__(self, calendar: FiscalCalendar) -> None:
-        self.calendar = calendar
-
-    def shift(self, period_end: date, quarters: int) -> date:
-        return _shift(self.calendar, period_end, quarters)
-
-    def label(self, period_end: date) -> str:
-        return _label(self.calendar, period_end)
-
-
-@lru_cache(maxsize=1 << 16)
-def _shift(calendar: FiscalCalendar, period_end: date, quarters: int) -> date:
-    return calendar.shift(period_end, quarters)
-
-
-@lru_cache(maxsize=1 << 16)
-def _label(calendar: FiscalCalendar, period_end: date) -> str:
-    return calendar.label(period_end)

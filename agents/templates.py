@@ -35,9 +35,12 @@ YI, WAN, BN, MN = Decimal("1e8"), Decimal("1e4"), Decimal("1e9"), Decimal("1e6")
 FLAT_ZH, FLAT_EN = "持平", "flat"
 
 
+_PLACES = {places: Decimal(places) for places in ("0.01", "0.1", "1")}  # parsed once, not per number shown
+
+
 def _q(value: Decimal, places: str) -> Decimal:
     """Rounded for display; a negative that rounds to zero is plain zero, never "-0.0"."""
-    rounded = value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    rounded = value.quantize(_PLACES[places], rounding=ROUND_HALF_UP)
     return rounded.copy_abs() if rounded.is_zero() else rounded
 
 

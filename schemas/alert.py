@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.delta import DeltaRecord
+from schemas.memo import DumpedOnce
 from schemas.news_alert import NewsBlock, PlanProgress
 
 Severity = Literal["info", "warning", "critical"]
@@ -40,8 +41,8 @@ class RuleHit(BaseModel):
     period_end: date
 
 
-class Alert(BaseModel):
-    """A grouped, written alert about one company's quarter."""
+class Alert(DumpedOnce):
+    """A grouped, written alert about one company's quarter (dumped once per instance: schemas/memo.py)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.memo import DumpedOnce
 from schemas.numbers import Money, Ratio
 
 #: Where a prior value came from.
@@ -40,8 +41,8 @@ class Revision(BaseModel):
     previous_release_id: str
 
 
-class DeltaRecord(BaseModel):
-    """Computed changes for one series at one quarter."""
+class DeltaRecord(DumpedOnce):
+    """Computed changes for one series at one quarter (dumped once per instance: schemas/memo.py)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -18,6 +18,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 _LABEL = re.compile(r"^\s*FY\s*(\d{4})\s*[-_ ]?\s*Q([1-4])\s*$", re.IGNORECASE)
 
@@ -46,10 +47,7 @@ class FiscalCalendar:
             raise ValueError(f"year_end_month must be 1..12, got {self.year_end_month}")
 
     def is_quarter_end(self, day: date) -> bool:
-        return (
-            (day.month - self.year_end_month) % 3 == 0
-            and day.day == calendar.monthrange(day.year, day.month)[1]
-        )
+        return _is_quarter_end(self.year_end_month, day)
 
     def check(self, day: date) -> date:
         if not self.is_quarter_end(day):
@@ -69,6 +67,9 @@ class FiscalCalendar:
         return fiscal_year, quarter
 
     def label(self, period_end: date) -> str:
+        return _label(self.year_end_month, period_end)
+
+    def _label(self, period_end: date) -> str:
         fiscal_year, quarter = self.fiscal_year_and_quarter(period_end)
         return f"FY{fiscal_year}Q{quarter}"
 
@@ -87,9 +88,32 @@ class FiscalCalendar:
 
     def shift(self, period_end: date, quarters: int) -> date:
         """The quarter end ``quarters`` quarters after (negative: before) ``period_end``."""
+        return _shift(self.year_end_month, period_end, quarters)
+
+    def _shift(self, period_end: date, quarters: int) -> date:
         self.check(period_end)
         index = period_end.year * 12 + period_end.month - 1 + 3 * quarters
         return month_end(index // 12, index % 12 + 1)
 
     def calendar_label(self, period_end: date) -> str:
         return f"{period_end.year}Q{(period_end.month - 1) // 3 + 1}"
+
+
+# Memoised: the delta engine alone asks for about forty quarter steps and labels per release,
+# over a few hundred distinct quarter ends, and each answer is a pure function of the fiscal
+# year-end month and the date. Keyed by the month (an int) rather than the calendar: hashing
+# the dataclass is a Python call per lookup. A date that is not a quarter end raises, and
+# exceptions are never cached.
+@lru_cache(maxsize=1 << 14)
+def _is_quarter_end(year_end_month: int, day: date) -> bool:
+    return (day.month - year_end_month) % 3 == 0 and day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+@lru_cache(maxsize=1 << 16)
+def _shift(year_end_month: int, period_end: date, quarters: int) -> date:
+    return FiscalCalendar(year_end_month)._shift(period_end, quarters)
+
+
+@lru_cache(maxsize=1 << 14)
+def _label(year_end_month: int, period_end: date) -> str:
+    return FiscalCalendar(year_end_month)._label(period_end)

@@ -20,6 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, DecimalException, InvalidOperation, localcontext
+from functools import lru_cache
 
 # Longest tokens first: the scanner takes the first that matches.
 SCALE_WORDS: dict[str, Decimal] = {
@@ -75,6 +76,7 @@ CURRENCY_WORDS: dict[str, str] = {
 KNOWN_CURRENCIES = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP"})
 
 MIN_AMOUNT = Decimal("0.01")  # the smallest non-zero figure: a cent, fen or sen
+MAX_AMOUNT = Decimal("1e15")
 _NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[+-]?\.\d+")
 
 
@@ -173,14 +175,24 @@ def _finish(number: Decimal, factor: Decimal, currency: str | None) -> Amount:
             value = number * factor
         except DecimalException:  # 1e999999999 overflows the context: out of range, not a crash
             raise AmountError(f"value {number} x {factor} is out of range for a company figure") from None
-        if abs(value) > Decimal("1e15"):  # a quadrillion in any currency (KRW, JPY included) is a typo
+        if abs(value) > MAX_AMOUNT:  # a quadrillion in any currency (KRW, JPY included) is a typo
             raise AmountError(f"value {number} x {factor} is out of range for a company figure")
         if value and abs(value) < MIN_AMOUNT:
             # Not a company figure, and ratios against it (QoQ of 1e-60) overflow every later rounding.
             raise AmountError(f"value {number} x {factor} is below {MIN_AMOUNT} of a currency unit")
-        exponent = number.as_tuple().exponent
-        step = Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
-        return Amount(value=plain(value), currency=currency, quantum=plain(step * factor))
+        return Amount(value=plain(value), currency=currency, quantum=_quantum(number.as_tuple().exponent, factor))
+
+
+@lru_cache(maxsize=1024)
+def _quantum(exponent: int | str, factor: Decimal) -> Decimal:
+    """One step in the last printed digit, times the scale, in base units.
+
+    Memoised: a handful of (decimals printed, scale) pairs cover every release. Called inside
+    _finish's 80-digit context, as before; equal factors written differently ("1E+6",
+    "1000000") give the same answer, because plain() normalises.
+    """
+    step = Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
+    return plain(step * factor)
 
 
 def _parse_text(raw: str, scale: object, expected_currency: str | None) -> Amount:

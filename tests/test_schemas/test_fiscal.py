@@ -159,3 +159,20 @@ def test_out_of_range_label_is_a_fiscal_period_error():
     with pytest.raises(FiscalPeriodError):
         ALIBABA.period_end_of("FY0001Q1")
 
+
+
+def test_remembered_answers_belong_to_their_calendar_and_date():
+    # Labels and quarter ends are memoised by (calendar, date): asking one calendar first must
+    # never answer for another, and a refused date is refused every time (errors are not kept).
+    day = date(2025, 6, 30)
+    assert (ALIBABA.label(day), MICROSOFT.label(day), CALENDAR_YEAR.label(day)) == ("FY2026Q1", "FY2025Q4", "FY2025Q2")
+    assert ALIBABA.label(date(2025, 9, 30)) == "FY2026Q2"
+    assert not ORACLE.is_quarter_end(day) and ORACLE.is_quarter_end(date(2025, 5, 31))
+    assert ALIBABA.is_quarter_end(day)
+    for _ in range(2):
+        with pytest.raises(FiscalPeriodError, match="2025-05-31 is not a fiscal quarter end"):
+            ALIBABA.label(date(2025, 5, 31))
+    assert ORACLE.label(date(2025, 5, 31)) == "FY2025Q4"
+    assert ALIBABA.shift(day, 1) == date(2025, 9, 30) and ALIBABA.shift(day, -4) == date(2024, 6, 30)
+    with pytest.raises(FiscalPeriodError):
+        ORACLE.shift(day, 1)  # the same date and step, but not a quarter end of this calendar

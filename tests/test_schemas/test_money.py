@@ -336,3 +336,16 @@ def test_zero_and_a_cent_are_read() -> None:
     assert parse_amount(0).value == 0
     assert parse_amount("0.01").value == D("0.01")
     assert parse_amount("0.001", scale="million").value == 1000
+
+
+def test_remembered_quanta_follow_printed_decimals_and_scale():
+    # The quantum (printed step x scale) is memoised by (exponent, factor): every pair below
+    # shares one half of its key with another and must still get its own answer.
+    cases = [
+        ("333.98亿", "1000000"), ("333.9亿", "10000000"), ("333亿", "100000000"),
+        ("33.398 billion", "1000000"), ("33.39 million", "10000"), ("33 million", "1000000"),
+    ]
+    for _ in range(2):  # the second pass is answered from the memo
+        for raw, quantum in cases:
+            assert str(parse_amount(raw, currency="CNY").quantum) == quantum, raw
+    assert str(parse_amount(5, scale="1E+6").quantum) == str(parse_amount(5, scale="1000000").quantum) == "1000000"

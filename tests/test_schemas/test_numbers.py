@@ -1,12 +1,12 @@
 """schemas.numbers: money serialises as exact decimal strings, ratios as rounded numbers."""
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from pydantic import BaseModel
 
-from schemas.numbers import Money, Ratio, round_ratio
+from schemas.numbers import Money, Ratio, _money_str, round_ratio
 
 D = Decimal
 
@@ -40,3 +40,21 @@ def test_money_is_an_exact_string_in_json(money, text):
     dumped = json.loads(row.model_dump_json())
     assert dumped == {"money": text, "ratio": 25.8}
     assert row.model_dump() == {"money": money, "ratio": D("25.8")}  # python mode keeps Decimal
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["33398000000", "1E+6", "1.5E+3", "0E+3", "-0", "0.00", "-0.000", "123.4500", "0.000001", "1E-7", "-1.5E-7",
+     "0E-7", "1E+15", "-21840000000.5", "Infinity", "-Infinity", "NaN", "sNaN", "0.30000000000000004"],
+)
+def test_money_text_is_format_f_whatever_the_exponent(text):
+    # _money_str takes str()'s text where it has no exponent: it must equal format(value, "f").
+    value = D(text)
+    assert _money_str(value) == format(value, "f")
+
+
+def test_money_text_is_format_f_with_lowercase_exponents():
+    with localcontext() as ctx:
+        ctx.capitals = 0  # str() then writes "1e+6"
+        for text in ("1E+6", "2.5E-9", "33398000000"):
+            assert _money_str(D(text)) == format(D(text), "f")
