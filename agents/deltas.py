@@ -27,16 +27,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pydantic_core
+
 from agents.history import History, Value, same_number
 from schemas.company import Company
 from schemas.delta import DeltaRecord, PriorValue, Revision
-from schemas.numbers import HUNDRED, round_ratio
+from schemas.numbers import HUNDRED, Ratio, round_ratio
 from schemas.release import Observation, Release
 
 PROFIT_METRICS = ("adjusted_ebita", "operating_income")
@@ -214,7 +217,7 @@ class DeltaEngine:
         probe = DeltaRecord(delta_id="", **body)
         doc = probe.model_dump(mode="json")
         del doc["delta_id"]  # cheaper than exclude={"delta_id"}, same dict
-        return probe.model_copy(update={"delta_id": content_id("delta", doc)}), doc
+        return probe.model_copy(update={"delta_id": delta_id_of(doc)}), doc
 
     def _yoy(
         self,
@@ -320,3 +323,59 @@ def content_id(prefix: str, body: Any) -> str:
     """A stable id from content: same facts, same id, on any machine and any run."""
     canonical = _CANONICAL.encode(body)
     return f"{prefix}-{hashlib.sha256(canonical.encode('utf-8')).hexdigest()[:20]}"
+
+
+# A delta record's JSON form (model_dump(mode="json") less delta_id) always has the same keys,
+# nested ones too: listed here in the order json.dumps(sort_keys=True) writes them. Every value
+# is text, a bool or null, except the ratios (floats) and the nested records (text only);
+# tests/test_agents/test_deltas.py holds the record's JSON Schema to that shape.
+_DOC_KEYS = tuple(sorted(name for name in DeltaRecord.model_fields if name != "delta_id"))
+_NESTED_KEYS = {
+    "prior_quarter": tuple(sorted(PriorValue.model_fields)),
+    "year_ago": tuple(sorted(PriorValue.model_fields)),
+    "revision": tuple(sorted(Revision.model_fields)),
+}
+_FLOAT_KEYS = tuple(name for name, f in DeltaRecord.model_fields.items()
+                    if f.annotation == Ratio or Ratio in typing.get_args(f.annotation))
+
+
+def delta_id_of(doc: dict[str, Any]) -> str:
+    """``content_id("delta", doc)`` for a delta record's JSON form, at about half the cost.
+
+    The canonical text is the hottest part of a release's analysis. pydantic-core's encoder
+    writes the same bytes as ``json.dumps(..., sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` once the keys are in sorted order (same escapes for every code
+    point, same number text; tests/test_agents/test_deltas.py checks both), except for a
+    float under 1e-4, which Python writes with an exponent: the record's ratios are rounded
+    to 0.01, so that never occurs, and if it did the generic path would be taken. So is any
+    doc of another shape, and any doc pydantic-core cannot encode (a lone surrogate), so
+    that the generic path raises exactly as before.
+    """
+    canonical = _sorted_bytes(doc)
+    if canonical is None:
+        canonical = _CANONICAL.encode(doc).encode("utf-8")
+    return f"delta-{hashlib.sha256(canonical).hexdigest()[:20]}"
+
+
+def _sorted_bytes(doc: dict[str, Any]) -> bytes | None:
+    """The canonical bytes by pydantic-core, or None where only the generic path is sure."""
+    if len(doc) != len(_DOC_KEYS):
+        return None
+    try:
+        ordered = {key: doc[key] for key in _DOC_KEYS}
+        for key, names in _NESTED_KEYS.items():
+            nested = ordered[key]
+            if nested is not None:
+                if len(nested) != len(names):
+                    return None
+                ordered[key] = {name: nested[name] for name in names}
+    except (KeyError, TypeError):
+        return None
+    for key in _FLOAT_KEYS:
+        value = ordered[key]
+        if value and -1e-4 < value < 1e-4:  # Python writes 1e-05, pydantic-core 0.00001
+            return None
+    try:
+        return pydantic_core.to_json(ordered)
+    except pydantic_core.PydanticSerializationError:
+        return None

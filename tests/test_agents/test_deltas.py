@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import copy
+import json
+import random
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from agents.deltas import DeltaEngine, Outcome, content_id
+from agents.deltas import (
+    _FLOAT_KEYS,
+    _NESTED_KEYS,
+    DeltaEngine,
+    Outcome,
+    _sorted_bytes,
+    content_id,
+    delta_id_of,
+)
 from schemas.delta import DeltaRecord, PriorValue
 
 from .builders import bundled_releases, line, release, revenue_release
@@ -439,3 +449,69 @@ def test_bundled_fy2025q2_comparative_gives_fy2024q3_its_qoq(alibaba):
         "FY2024Q2", D("27648000000"), "comparative", "BABA-FY2025Q2-results")
     assert d.qoq_pct == r2(exact_pct(D(28066), D(27648))) == D("1.51")
     assert (d.yoy_pct, d.yoy_basis) == (D("3.00"), "reported")
+
+
+# ---------------------------------------------------------------------------------- canonical ids
+CANONICAL = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "default": str}
+
+
+def bundled_docs() -> list[dict]:
+    store: dict = {}
+    docs = []
+    for name in ("alibaba.jsonl", "peers.jsonl"):
+        for r in bundled_releases(name):
+            docs += ENGINE.apply(r, store).docs.values()
+    for period, value in (("2025-03-31", 900), ("2025-06-30", 1000), ("2025-09-30", 1200), ("2025-06-30", 990)):
+        docs += ENGINE.apply(revenue_release(period, value), store).docs.values()  # the last is a revision
+    return docs
+
+
+def test_fast_delta_ids_equal_content_ids_for_every_bundled_record():
+    docs = bundled_docs()
+    assert len(docs) > 50 and any(d["revision"] for d in docs) and any(d["year_ago"] for d in docs)
+    for doc in docs:
+        assert _sorted_bytes(doc) is not None  # the fast path is the one under test
+        assert delta_id_of(doc) == content_id("delta", doc)
+
+
+def test_fast_canonical_bytes_equal_json_dumps_for_every_code_point_and_number():
+    doc = bundled_docs()[-1]
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    rng = random.Random(7)
+    ratios = [float(D(rng.randint(-(10 ** e), 10 ** e)) / 100) for e in range(1, 24) for _ in range(300)]
+    ratios += [0.0, -0.0, 0.01, -0.01, 1e-4, 1e15, 1e16, 1.5e17, 1e22, 1.7976931348623157e308,
+               float("inf"), float("-inf"), float("nan")]
+    cases = [{**doc, "release_id": text}, {**doc, "year_ago": {**(doc["year_ago"] or {}), "release_id": text,
+             "period_end": "2025-06-30", "fiscal_period": "é\n\t\"\\\x00\x1f\x7f\u2028", "value": "1", "basis": "reported"}}]
+    cases += [{**doc, "yoy_pct": r, "qoq_pct": -r} for r in ratios]
+    for case in cases:
+        assert _sorted_bytes(case) == json.dumps(case, **CANONICAL).encode("utf-8")
+
+
+def test_values_the_fast_path_would_write_differently_take_the_generic_path():
+    doc = bundled_docs()[-1]
+    tiny = {**doc, "margin_pct": 1e-05}  # Python writes 1e-05, pydantic-core 0.00001
+    assert _sorted_bytes(tiny) is None and delta_id_of(tiny) == content_id("delta", tiny)
+    other_shape = {**doc, "note": "x"}
+    assert _sorted_bytes(other_shape) is None and delta_id_of(other_shape) == content_id("delta", other_shape)
+    surrogate = {**doc, "release_id": "\ud800"}
+    with pytest.raises(UnicodeEncodeError):
+        content_id("delta", surrogate)
+    with pytest.raises(UnicodeEncodeError):  # the same failure as before, not pydantic-core's
+        delta_id_of(surrogate)
+
+
+def test_delta_record_json_has_the_shape_the_fast_path_relies_on():
+    # A new field of another kind (a list, a number that is not a ratio, another nested
+    # record) must make this fail: agents/deltas.py's fast canonical text would need a look.
+    schema = DeltaRecord.model_json_schema(mode="serialization")
+
+    def kinds(prop: dict) -> set[str]:
+        return {alt.get("type", "ref") for alt in prop.get("anyOf", [prop])}
+
+    props = {k: kinds(v) for k, v in schema["properties"].items() if k != "delta_id"}
+    assert {k for k, v in props.items() if "ref" in v} == set(_NESTED_KEYS)
+    assert {k for k, v in props.items() if "number" in v} == set(_FLOAT_KEYS)
+    assert all(v <= {"string", "number", "boolean", "null", "ref"} for v in props.values())
+    for nested in schema["$defs"].values():
+        assert all(p.get("type") == "string" for p in nested["properties"].values())
