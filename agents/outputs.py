@@ -150,16 +150,17 @@ async def analyse_recorded(stage: AnalysisStage, release: Release, raw: bytes, s
         history = History(staged, release.company_id)
         for alert in result.alerts:
             history.remember_alert(alert.period_end, alert.alert_id)
-        await _write(store, staged.drain(), write)
+        await write_all(store, staged.drain(), write)
         return Outputs(result, list(recorded["deltas"]), list(recorded["alerts"]))
     result = await stage.process(release, staged)
     record = record_of(result)
     # The record goes first, before the history writes: see the module docstring.
-    await _write(store, [(key, record), *staged.drain()], write)
+    await write_all(store, [(key, record), *staged.drain()], write)
     return Outputs(result, record["deltas"], record["alerts"])
 
 
-async def _write(store: MutableMapping[str, Any], writes: list[tuple[str, Any]], write: Write | None) -> None:
+async def write_all(store: MutableMapping[str, Any], writes: list[tuple[str, Any]], write: Write | None) -> None:
+    """``writes`` (from :meth:`Staged.drain`) through ``write``, or set on ``store`` in order."""
     if not writes:
         return
     if write is not None:

@@ -63,15 +63,16 @@ class TableWriter:
         store = table.data
         for key, value in items:
             key_bytes, _ = topic.prepare_key(key, table.key_serializer)
+            value_bytes = None if value is DELETE else topic.prepare_value(value, table.value_serializer)[0]
+            # Sent first: a record the producer refuses at once (larger than a request may be)
+            # raises here and the store keeps the value its changelog has.
+            future = await self._outbox.send(name, key_bytes, value_bytes, partition)
+            future.add_done_callback(self._persisted)
             if value is DELETE:
                 if key in store:
                     del store[key]
-                value_bytes = None
             else:
                 store[key] = value
-                value_bytes, _ = topic.prepare_value(value, table.value_serializer)
-            future = await self._outbox.send(name, key_bytes, value_bytes, partition)
-            future.add_done_callback(self._persisted)
 
     def _persisted(self, future: Any) -> None:
         if future.cancelled() or future.exception() is not None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 
@@ -37,17 +38,20 @@ from agents.news.plans import Plan, latest_quarter, load_plans, plan_from_fact, 
 from agents.news.reading import NewsReader
 from agents.news.stories import StoryGrouper
 from agents.news.storybook import StoryBook, fact_origins, facts_of, subject_company
+from agents.outputs import Staged, write_all
 from schemas.alert import Alert
 from schemas.article import parse_article
 from schemas.errors import InvalidInput
 from schemas.news import ArticleReading
 from schemas.news_alert import CrossCheck, PlanProgress
 from schemas.release import Release
+from streams.changelog import TableWriter
 from streams.consumer import fresh_events
 from streams.settings import Settings
 from streams.topics import DRAFTS, NEWS, NEWS_RELEVANT, PLANS_TABLE, STORIES_TABLE
 
 log = logging.getLogger("cloudpulse.news")
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -60,6 +64,29 @@ class NewsPath:
     plans: PlanBook
     extractor: Any = None  # agents.news.llm_extract.LLMExtractor when configured
     stale: bool = True  # the story index must be rebuilt from the table before the next article
+    # In the worker: streams.changelog.TableWriter of the stories and plans tables (see staged).
+    story_writer: Any = None
+    plan_writer: Any = None
+
+    async def staged(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (story and plan updates, synchronous) against staged copies of the two
+        tables, then write what it changed, one ordered batch per table.
+
+        So a failure anywhere in an event leaves neither table half-updated, and a write the
+        producer refuses (a record past its request size) raises here, inside the event, where
+        the agent dead-letters it: a table assignment is sent later by Faust's producer buffer,
+        whose failure crashed the whole worker (and the restarted one, on the same input).
+        """
+        tables, plans = self.stories.store, self.plans.store
+        staged_stories, staged_plans = Staged(tables), Staged(plans)
+        self.stories.store, self.plans.store = staged_stories, staged_plans
+        try:
+            result = work()
+        finally:
+            self.stories.store, self.plans.store = tables, plans
+        await write_all(tables, staged_stories.drain(), self.story_writer and self.story_writer.put_all)
+        await write_all(plans, staged_plans.drain(), self.plan_writer and self.plan_writer.put_all)
+        return result
 
 
 def build_news(settings: Settings, registry: Any, stories_store: Any, plans_store: Any,
@@ -77,6 +104,8 @@ def register_news(app: faust.App, pipe: Any, settings: Settings, *, reader: Any 
         name, default=None, partitions=settings.partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"))
     news = build_news(settings, pipe.registry, table(STORIES_TABLE), table(PLANS_TABLE), reader)
+    news.story_writer = TableWriter(news.stories.store, pipe.outbox)
+    news.plan_writer = TableWriter(news.plans.store, pipe.outbox)
     news.extractor = build_extractor(settings, pipe.registry)
     topic = lambda name: app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
                                    partitions=settings.partitions)
@@ -147,7 +176,7 @@ async def analyse_article(pipe: Any, news: NewsPath, event: Any) -> None:
     try:
         document = json.loads(raw)
         reading = ArticleReading.model_validate(document["reading"])
-        alerts = story_alerts(pipe, news, reading, document["folded"])
+        alerts = await news.staged(lambda: story_alerts(pipe, news, reading, document["folded"]))
     except Exception as exc:  # dead-letter, never crash
         log.exception("news analysis failed on %s[%d]@%d", source.topic, source.partition, source.offset)
         await send_deadletter(pipe, dead_letter(raw, source, internal_error(exc)))
@@ -237,7 +266,7 @@ async def after_release(pipe: Any, release: Release) -> None:
     if news is None:
         return
     try:
-        alerts = plan_alerts(pipe, news, release) + recheck_stories(pipe, news, release)
+        alerts = await news.staged(lambda: plan_alerts(pipe, news, release) + recheck_stories(pipe, news, release))
     except Exception:  # the release's own outputs are out already; a news failure must not undo them
         log.exception("plan tracking or story re-check failed for %s", release.release_id)
         pipe.counters["news.plan_errors"] += 1

@@ -10,7 +10,8 @@ rebalance :meth:`StoryBook.rebuild` re-indexes it from the table. A record::
      "facts": [<NewsFact JSON>, …],           # union over members, first wording kept
      "fact_articles": {fact_id: article_id},  # who stated each fact first
      "index": {"signatures": [[…]], "last_seen": "…"},
-     "alert_ids": ["…"], "alerted_outlets": 1}
+     "alert_ids": ["…"], "alerted_outlets": 1,
+     "more_members": 3, "more_facts": 5}     # only past MAX_MEMBERS / MAX_FACTS
 
 and, per company, ``"<company>|@stories"``: the stories with a fact about a resolved quarter,
 re-checked when a release reports that quarter.
@@ -37,6 +38,11 @@ Record = dict[str, Any]
 # Sources kept per story; further copies are only counted ("more_members"). A copy past the cap
 # that is redelivered after a crash is counted again, so that count can run high.
 MAX_MEMBERS = 100
+# Facts kept per story; further ones are only counted ("more_facts"). Without a cap a story that
+# keeps attracting articles with new figures grew without bound: in a 20,000-article replay one
+# record passed the producer's 1 MB request limit and the write crashed the worker
+# (bench/replay_bench.py). A story is a few statements repeated; 200 facts is far past that.
+MAX_FACTS = 200
 LIST_CACHE_SIZE = 1024  # stories whose parsed fact and member lists are remembered
 
 
@@ -214,11 +220,15 @@ class StoryBook:
             record["members"] = [*record["members"], member.model_dump(mode="json")]
         known = {_PARSED.fact(f)[1] for f in record["facts"]}
         new_facts: list[NewsFact] = []
+        room = MAX_FACTS - len(record["facts"])
         for fact in reading.facts:
             key = fact_key(fact)
             if key not in known:
                 known.add(key)
-                new_facts.append(fact)
+                if len(new_facts) < room:
+                    new_facts.append(fact)
+                else:
+                    record["more_facts"] = record.get("more_facts", 0) + 1
         if new_facts or "fact_articles" not in record:  # unchanged lists stay the same objects (cached parses)
             record["facts"] = [*record["facts"], *(f.model_dump(mode="json") for f in new_facts)]
             # Which article first stated each fact: a cross-check names that outlet and url.

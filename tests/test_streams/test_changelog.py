@@ -117,3 +117,20 @@ def test_windowed_tables_keep_fausts_path(app: faust.App) -> None:
     windowed = app.Table("w", default=int, partitions=4).tumbling(60)
     with pytest.raises(ValueError, match="windowed"):
         TableWriter(windowed.table, Outbox())
+
+
+async def test_a_record_the_producer_refuses_leaves_the_store_as_its_changelog(app: faust.App) -> None:
+    t = table(app)
+
+    class Refusing(Outbox):
+        async def send(self, topic, key, value, partition=None):
+            if value is not None and len(value) > 100:
+                raise ValueError("MessageSizeTooLargeError")
+            return await super().send(topic, key, value, partition)
+
+    outbox = Refusing()
+    event = processing("earnings.releases", 2)  # noqa: F841
+    with pytest.raises(ValueError, match="MessageSizeTooLarge"):
+        await TableWriter(t, outbox).put_all([("small", {"v": 1}), ("huge", {"v": "x" * 500}), ("after", {"v": 2})])
+    assert dict(t.data) == {"small": {"v": 1}}  # what the changelog got, nothing more
+    assert [json.loads(key) for _, key, _, _ in outbox.sent] == ["small"]

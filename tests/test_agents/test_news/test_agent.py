@@ -174,3 +174,26 @@ def test_news_before_its_release_is_rechecked_when_the_release_lands() -> None:
     assert len(rechecked) == 1 and rechecked[0].revises == early.alert_id
     assert rechecked[0].kind == "news_discrepancy" and rechecked[0].severity == "warning"
     assert pipe.counters["news.rechecked"] == 1
+
+
+class RefusingWriter:
+    """A TableWriter whose producer refuses every record (as aiokafka does past max_request_size)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple[str, Any]]] = []
+
+    async def put_all(self, items: list[tuple[str, Any]]) -> None:
+        self.batches.append(items)
+        raise RuntimeError("MessageSizeTooLargeError: the message is 1049055 bytes")
+
+
+def test_a_story_write_the_producer_refuses_is_a_dead_letter_not_a_crash() -> None:
+    pipe = make_pipe()
+    pipe.news.story_writer = RefusingWriter()
+    lines = sample_lines()
+    asyncio.run(run(pipe, lines[:1]))
+    assert pipe.news.story_writer.batches  # the story update went to the writer, as one batch
+    (dead,) = [DeadLetter.model_validate_json(v) for _, v in pipe.topics[DEADLETTER].sent]
+    assert dead.source_topic == NEWS_RELEVANT and "MessageSizeTooLarge" in dead.summary
+    assert pipe.news.stories.store == {}  # nothing half-written: the staged writes were not applied
+    assert pipe.topics[ALERTS].sent == []

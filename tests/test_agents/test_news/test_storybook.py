@@ -137,3 +137,20 @@ def test_parsed_facts_and_sources_match_a_fresh_parse_after_a_restart() -> None:
     facts = facts_of(record)
     facts.clear()  # callers get their own list
     assert len(facts_of(record)) == 2
+
+
+def test_facts_are_capped_and_further_ones_counted(monkeypatch) -> None:
+    # A story attracting new figures forever once outgrew a producer request (1 MB) and the
+    # write crashed the worker; the record must stay bounded whatever arrives.
+    from agents.news import storybook
+
+    monkeypatch.setattr(storybook, "MAX_FACTS", 3)
+    book = StoryBook({}, StoryGrouper())
+    updates = []
+    for n in range(3):
+        figures = [fact(f"资本开支{100 + 2 * n + i}亿元", f"{100 + 2 * n + i}00000000", segment=None, metric="capex",
+                        article_id=f"a-{n}") for i in range(2)]
+        updates.append(book.add(reading(f"a-{n}", figures, outlet=f"outlet-{n}"), folded(PLAN_ZH)))
+    assert [len(u.new_facts) for u in updates] == [2, 1, 0]
+    assert len(updates[-1].facts) == 3 and updates[-1].record["more_facts"] == 3
+    assert len({u.story_id for u in updates}) == 1
