@@ -125,6 +125,26 @@ def replay(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def send_cost(r: dict[str, Any]) -> list[Row]:
+    cpu, per = r["cpu_ms_per_event"], r["cpu_ms_per_record"]
+    k = r["per_event"]
+    return [
+        ("Faust agent, decode only (floor)", f"{_n(cpu['floor']['median'], 3)} ms CPU/event", "baseline"),
+        (f"+ {k} records via Faust `Topic.send`", f"{_n(per['topic_send'], 3)} ms CPU/record", ""),
+        (f"+ {k} records via `streams.outbox.Outbox`", f"{_n(per['outbox'], 3)} ms CPU/record",
+         f"**{r['outbox_vs_topic_send']} × Topic.send**"),
+        (f"+ {k} table writes via Faust `table[key] = value`", f"{_n(per['table_set'], 3)} ms CPU/write", ""),
+        (f"+ {k} table writes via `streams.changelog.TableWriter`", f"{_n(per['table_writer'], 3)} ms CPU/write",
+         f"**{r['table_writer_vs_table_set']} × Faust's table write**"),
+    ]
+
+
+def analysis_cpu(r: dict[str, Any]) -> list[Row]:
+    stages = r["cpu_ms_per_release"]
+    return [(f"stage: {name}", f"{_n(s['median'], 3)} ms CPU/release", f"range {_n(s['min'], 3)}–{_n(s['max'], 3)}")
+            for name, s in stages.items()]
+
+
 def generic(r: dict[str, Any]) -> list[Row]:
     """Scripts without a renderer of their own: their top-level figures, as they are."""
     return [(key, _n(value, 3) if isinstance(value, float) else str(value), "")
@@ -140,7 +160,9 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Row]]]] = {
     "llm_economy": ("LLM economy", llm_economy),
     "llm_economy_digit_names": ("LLM economy, company names with digits", llm_economy),
     "replay": ("Replay, releases", replay),
-    "replay_news": ("Replay, releases and articles", replay),
+    "replay_100k": ("Replay, 5,000 releases and 100,000 articles", replay),
+    "send_cost": ("CPU per output record (Faust's paths and ours)", send_cost),
+    "analysis_cpu": ("Our own stages per release, without Kafka", analysis_cpu),
     "news_throughput": ("News throughput", generic),
 }
 

@@ -18,6 +18,7 @@ within each repeat so a change in load hits all of them.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -115,12 +116,16 @@ def run_variant(settings: Any, topic: str, events: int, per_event: int, variant:
     return json.loads(result.read_text())
 
 
-def main() -> None:
+def arguments() -> argparse.ArgumentParser:
     parser = new_parser(__doc__)
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--per-event", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=2)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = arguments().parse_args()
     with recorded("send_cost", sys.argv[1:], args.out) as results, bench_env(200) as (settings, workdir):
         topic = settings.topic("earnings.releases")
         ensure_topics(settings, [TopicSpec(topic, 4)])
