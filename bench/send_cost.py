@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ VARIANTS = ("floor", "topic_send", "outbox", "table_set", "table_writer")
 def child(argv: list[str]) -> None:
     """One agent over the input topic; writes {"per_second", "cpu_ms_per_event"} and exits."""
     import faust
+    from floor_app import EventClock
 
     from streams import tansu_workarounds
     from streams.changelog import TableWriter
@@ -67,7 +66,7 @@ def child(argv: list[str]) -> None:
     table = app.Table("t", default=None, partitions=4, schema=faust.Schema(key_serializer="json", value_serializer="json"))
     outbox = Outbox(app)
     writer = TableWriter(table, outbox)
-    state: dict[str, Any] = {"seen": 0}
+    done = EventClock(expected, Path(result))
 
     @app.agent(source, concurrency=1)
     async def agent(stream: Any) -> None:
@@ -86,14 +85,7 @@ def child(argv: list[str]) -> None:
             elif variant == "table_writer":
                 await writer.put_all([(f"{event.key!r}|{i}", {"i": i, "offset": event.message.offset})
                                       for i in range(per_event)])
-            if state["seen"] == 0:
-                state["first"], state["cpu"] = time.perf_counter(), time.process_time()
-            state["seen"] += 1
-            if state["seen"] == expected:
-                elapsed = time.perf_counter() - state["first"]
-                cpu_ms = (time.process_time() - state["cpu"]) * 1000 / expected
-                Path(result).write_text(json.dumps({"per_second": expected / elapsed, "cpu_ms_per_event": cpu_ms}))
-                os._exit(0)  # measured; nothing to shut down gracefully
+            done.tick()
 
     faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False).execute_from_commandline()
 
