@@ -9,8 +9,8 @@ exactly one alert (checked: missing alerts are counted, not ignored).
 What is measured, per release, on one monotonic clock in this process:
 - **pipeline**: from just before the producer's ``send`` to the moment the alert's line is
   complete in the sink file. The file, not ``cloudpulse.alerts``, because it is where a user
-  sees the alert, and the worker writes it (with fsync) after sending to the topic, so it is
-  the later and stricter end. The file is tailed every 1 ms: that much is in the figure.
+  sees the alert, and the worker writes it (flushed per event, fsynced per commit) after
+  sending to the topic, so it is the later and stricter end. The file is tailed every 1 ms: that much is in the figure.
 - **raw baseline** (same run, same messages, same broker): from the same send to the moment a
   plain aiokafka consumer (fetch wait 100 ms, as the worker) has the record. The pipeline
   has two such hops (ingest, then analyse) plus its own work.
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = arguments().parse_args(argv)
     with recorded("latency", argv, args.out) as results, bench_env(args.companies) as (settings, workdir):
         ensure_topics(settings, all_topics(settings))
-        results.update({"target_p99_ms": TARGET_P99_MS, "writer": "template", "sink": "jsonl file (fsync per line)",
+        results.update({"target_p99_ms": TARGET_P99_MS, "writer": "template", "sink": "jsonl file (written per event, fsync per commit)",
                         "fetch_max_wait_ms": settings.fetch_max_wait_ms})
         results.update(asyncio.run(run(settings, workdir, args)))
     return results
