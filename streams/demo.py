@@ -8,11 +8,11 @@ its input topics -> print alerts and per-company quarter tables -> stop what we 
 from __future__ import annotations
 
 import json
-from collections import Counter
 import shutil
 import tempfile
 import time
 import uuid
+from collections import Counter
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
@@ -21,12 +21,12 @@ from typing import Any
 
 from rich.console import Console
 
-from streams.topics import ALERTS, DRAFTS, RELEASES, VALID_RELEASES
+from schemas.company import Registry
 from streams.launcher import worker_process
 from streams.publisher import prepare, send_all
 from streams.report import print_alerts, print_quarter_tables
 from streams.settings import Settings
-from schemas.company import Registry
+from streams.topics import ALERTS, DRAFTS, RELEASES, VALID_RELEASES
 
 # Quarter tables need ~130 columns; a pipe or a narrow terminal would truncate every cell.
 console = Console(highlight=False, width=max(shutil.get_terminal_size((132, 40)).columns, 132))
@@ -128,7 +128,12 @@ def run_demo(
             console.print(log_path.read_text("utf-8", errors="replace")[-4000:])
             return 1
         # News after the releases, so the sample's cross-check finds the quarter it contradicts.
-        from streams.news_demo import DEMO_RELEVANT, bundled_articles, publish_articles, wait_news_processed
+        from streams.news_demo import (
+            DEMO_RELEVANT,
+            bundled_articles,
+            publish_articles,
+            wait_news_processed,
+        )
 
         articles = bundled_articles()
         publish_articles(settings, articles)

@@ -10,10 +10,10 @@ import pytest
 from agents.analysis import AnalysisStage
 from agents.deltas import DeltaEngine
 from agents.outputs import RE_EMITTED, Staged, analyse_once, outputs_key
-from streams.changelog import DELETE
 from agents.rules import RuleSet
 from schemas.company import Registry
 from schemas.release import parse_release
+from streams.changelog import DELETE
 from streams.demo import bundled_releases
 
 MAX_BYTES = 262144

@@ -106,13 +106,13 @@ def test_lines_without_an_id_are_skipped(tmp_path: Path, junk: str):
 
 def test_torn_last_line_inside_a_chinese_character(tmp_path: Path):
     path = tmp_path / "alerts.jsonl"
-    torn = '{"alert_id":"b","text_zh":"阿里'.encode("utf-8")[:-1]  # cut inside 里 (3 bytes)
+    torn = '{"alert_id":"b","text_zh":"阿里'.encode()[:-1]  # cut inside 里 (3 bytes)
     path.write_bytes(b'{"alert_id":"a"}\n' + torn)
     sink = JsonlSink(path, id_field="alert_id")
     assert "a" in sink and "b" not in sink
     assert sink.write({"alert_id": "b", "text_zh": "阿里"}) is True
     sink.close()
-    assert path.read_bytes().endswith('\n{"alert_id":"b","text_zh":"阿里"}\n'.encode("utf-8"))
+    assert path.read_bytes().endswith('\n{"alert_id":"b","text_zh":"阿里"}\n'.encode())
 
 
 async def test_redelivered_release_writes_no_second_alert_or_delta(tmp_path: Path):

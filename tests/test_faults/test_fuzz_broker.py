@@ -23,7 +23,6 @@ from agents.ingest import IngestStage, Source
 from agents.outputs import outputs_key
 from agents.pipeline import rekeyed
 from schemas.company import Registry
-
 from schemas.deadletter import DeadLetter
 from streams.demo import wait_processed
 from streams.launcher import worker_process
