@@ -12,8 +12,9 @@ What is measured, per release, on one monotonic clock in this process:
   sees the alert, and the worker writes it (flushed per event, fsynced per commit) after
   sending to the topic, so it is the later and stricter end. The file is tailed every 1 ms: that much is in the figure.
 - **raw baseline** (same run, same messages, same broker): from the same send to the moment a
-  plain aiokafka consumer (fetch wait 100 ms, as the worker) has the record. The pipeline
-  has two such hops (ingest, then analyse) plus its own work.
+  plain aiokafka consumer (fetch wait 100 ms, as the worker) has the record. The timed
+  releases are keyed by company, so the pipeline has one such hop (analysed in place,
+  streams/placement.py) plus its own work.
 
 Phases, on the same worker: ``quiet`` (releases only), then ``news`` (articles on
 ``news.articles`` at ``--news-rate`` per second until the last timed release; the backlog may
