@@ -122,6 +122,10 @@ def replay(r: dict[str, Any]) -> list[Row]:
          f"{r.get('replay_vs_floor')} × Faust floor ({_n(r.get('faust_floor_per_s'))}/s)" if "faust_floor_per_s" in r else ""),
         ("alerts written by the replay", str(r.get("alerts")), ""),
     ]
+    if "identical_runs" in r:
+        rows.append((f"{len(r['runs_seconds'])} replays of the same archive",
+                     "identical alerts" if r["identical_runs"] else "**alerts differ**",
+                     ", ".join(f"{s} s" for s in r["runs_seconds"])))
     return rows
 
 
@@ -161,6 +165,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Row]]]] = {
     "llm_economy_digit_names": ("LLM economy, company names with digits", llm_economy),
     "replay": ("Replay, releases", replay),
     "replay_100k": ("Replay, 5,000 releases and 100,000 articles", replay),
+    "replay_determinism": ("Replay, the same archive three times", replay),
     "send_cost": ("CPU per output record (Faust's paths and ours)", send_cost),
     "analysis_cpu": ("Our own stages per release, without Kafka", analysis_cpu),
     "news_throughput": ("News throughput", generic),

@@ -1,7 +1,7 @@
 """Replay wall time: ``cloudpulse backfill`` an archive, then ``cloudpulse replay --from-beginning``.
 
     python bench/replay_bench.py [--releases 5000] [--articles 100000] [--companies 500] [--no-news]
-                                 [--no-floor] [--out bench/results/replay.json]
+                                 [--no-floor] [--runs 1] [--out bench/results/replay.json]
 
 Generated archives (bench/corpus.py): ``--releases`` releases over ``--companies`` companies
 (consecutive quarters, three metrics) and ``--articles`` articles naming those companies, as
@@ -11,6 +11,10 @@ start-up and group join are in its figure: that is what a user waits for).
 
 Articles are part of the run only when the news path is an input (``news.articles`` in
 streams/topics.INPUTS); otherwise the figure is releases-only and says why.
+
+With ``--runs N`` the same archive is replayed N times and the alert files compared byte for
+byte (``identical_runs``): a replay must say the same thing every time, however the worker's
+partitions interleave. The time reported is the first run's; every run's is listed.
 
 The Faust floor (bench/floor_app.py: an agent that only decodes and counts, same consumer
 settings) is then timed on the same input topics, and the replay rate is reported as a
@@ -70,6 +74,7 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--no-news", action="store_true", help="releases only, even when news is an input")
     parser.add_argument("--no-floor", action="store_true", help="skip the Faust-floor baseline")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--runs", type=int, default=1, help="replays of the same archive, outputs compared")
     return parser
 
 
@@ -84,16 +89,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         log = workdir / "cli.log"
         backfill = {name: round(cli(settings, ["backfill", "--topic", name, str(path)], log, args.timeout), 1)
                     for name, path in files.items()}
-        alerts_out = workdir / "replay-alerts.jsonl"
         topics = [a for name in files for a in ("--topics", name)]
-        seconds = cli(settings, ["replay", "--from-beginning", *topics, "--alerts-out", str(alerts_out)], log, args.timeout)
+        runs: list[tuple[float, bytes]] = []
+        for run in range(max(args.runs, 1)):
+            alerts_out = workdir / f"replay-alerts-{run}.jsonl"
+            seconds = cli(settings, ["replay", "--from-beginning", *topics, "--alerts-out", str(alerts_out)], log,
+                          args.timeout)
+            runs.append((seconds, alerts_out.read_bytes() if alerts_out.exists() else b""))
+        seconds, alerts = runs[0]
         inputs = sum(counts.values())
+        if len(runs) > 1:
+            results["runs_seconds"] = [round(s, 1) for s, _ in runs]
+            results["identical_runs"] = all(text == alerts for _, text in runs)
         results.update({
             "inputs": counts, "news": "included" if with_news else (
                 "--no-news" if args.no_news else f"{NEWS} is not an input yet (streams/topics.INPUTS)"),
             "backfill_seconds": backfill, "replay_seconds": round(seconds, 1),
             "replay_per_s": round(inputs / seconds, 1),
-            "alerts": sum(1 for _ in alerts_out.open("rb")) if alerts_out.exists() else 0,
+            "alerts": alerts.count(b"\n"),
         })
         if not args.no_floor:
             # The floor reads each input topic in turn; its time for all of them is the sum.

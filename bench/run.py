@@ -56,6 +56,10 @@ BENCHMARKS = (
     # The size: 5,000 releases and 100,000 articles (about half an hour here).
     Benchmark("replay_100k", "replay_bench.py", ("--releases", "5000", "--articles", "100000"),
               ("--releases", "200", "--articles", "300", "--companies", "20", "--no-floor"), timeout=7200.0),
+    # The same archive replayed three times: identical alerts, however partitions interleave.
+    Benchmark("replay_determinism", "replay_bench.py",
+              ("--releases", "200", "--articles", "4000", "--companies", "200", "--runs", "3", "--no-floor"),
+              ("--releases", "50", "--articles", "300", "--companies", "20", "--runs", "2", "--no-floor")),
     # Where the worker's CPU per record goes: Faust's send and table paths against ours, and
     # our own stages without Kafka.
     Benchmark("send_cost", "send_cost.py", (), ("--events", "300", "--repeat", "1")),

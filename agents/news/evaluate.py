@@ -203,12 +203,16 @@ def score_stories(
         except ImportError as exc:
             return StoryScore(available=False, note=f"agents.news.stories.StoryGrouper is not available: {exc}")
         grouper_factory = StoryGrouper
+    from agents.news.storybook import subject_company  # datasketch, as the grouper: imported only here
+
     grouper = grouper_factory()
     assigned: dict[str, str] = {}
     for sample in sorted(samples, key=lambda s: s.article.published_at):
         article = sample.article
+        # Scoped by subject company, as the worker groups (agents/news/storybook.py).
+        scope = subject_company(reader.read(article)) or ""
         assigned[article.article_id] = grouper.assign(
-            article.article_id, reader.folded(article).text, article.published_at
+            article.article_id, reader.folded(article).text, article.published_at, scope=scope
         ).story_id
     labels = {s.article.article_id: s.story for s in samples}
     score = StoryScore(available=True, stories=len(set(assigned.values())), labels=len(set(labels.values())))

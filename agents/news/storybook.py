@@ -194,17 +194,20 @@ class StoryBook:
         count = 0
         for story_id, record in list(self.store.items()):
             if isinstance(record, dict) and record.get("index"):  # not the per-company lists
-                self.grouper.restore(story_id, record["index"])
+                self.grouper.restore(story_id, record["index"], scope=record.get("company") or "")
                 count += 1
         return count
 
     def add(self, reading: ArticleReading, folded_text: str) -> StoryUpdate:
-        for gone in self.grouper.expire(reading.published_at):
+        # Grouped and expired within the subject company (agents/news/stories.py: why).
+        company = subject_company(reading)
+        scope = company or ""
+        for gone in self.grouper.expire(reading.published_at, scope):
             self.store.pop(gone, None)
-        assignment = self.grouper.assign(reading.article_id, folded_text, reading.published_at)
+        assignment = self.grouper.assign(reading.article_id, folded_text, reading.published_at, scope=scope)
         stored = self.store.get(assignment.story_id)
         record: Record = dict(stored) if stored else {
-            "story_id": assignment.story_id, "company": subject_company(reading),
+            "story_id": assignment.story_id, "company": company,
             "first_article_id": reading.article_id, "members": [], "facts": [], "alert_ids": [],
             "alerted_outlets": 0,
         }

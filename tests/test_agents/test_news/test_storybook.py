@@ -62,8 +62,58 @@ def test_expired_stories_leave_the_store() -> None:
     store: dict = {}
     book = StoryBook(store, StoryGrouper(window=timedelta(days=14)))
     old = book.add(reading("caixin-1", [PLAN]), folded(PLAN_ZH)).story_id
+    later = book.add(reading("caixin-2", [], published_at=T0 + timedelta(days=20)), folded(OTHER_ZH)).story_id
+    assert old not in store and set(store) == {later}
+
+
+def test_another_companys_articles_expire_nothing() -> None:
+    # The window runs per subject company: a later article of another company (another
+    # partition, which may run ahead in a replay) must not decide what this one still matches.
+    store: dict = {}
+    book = StoryBook(store, StoryGrouper(window=timedelta(days=14)))
+    old = book.add(reading("caixin-1", [PLAN]), folded(PLAN_ZH)).story_id
     book.add(reading("tencent-1", [], company="0700.HK", published_at=T0 + timedelta(days=20)), folded(OTHER_ZH))
-    assert old not in store and len(store) == 1
+    assert old in store
+    copy = book.add(reading("udn-3", [PLAN], outlet="經濟日報", published_at=T0 + timedelta(days=3)), folded(PLAN_ZH_HANT))
+    assert copy.story_id == old and not copy.is_new
+
+
+def test_near_identical_text_about_another_company_is_another_story() -> None:
+    # Templated results flashes read alike across companies; their figures must not mix.
+    store: dict = {}
+    book = StoryBook(store, StoryGrouper())
+    baba = book.add(reading("flash-1", [PLAN]), folded(PLAN_ZH))
+    other = book.add(reading("flash-2", [PLAN], company="0700.HK"), folded(PLAN_ZH))
+    assert other.is_new and other.story_id != baba.story_id
+    assert store[other.story_id]["company"] == "0700.HK" and store[baba.story_id]["company"] == "BABA"
+
+
+def test_grouping_does_not_depend_on_how_companies_interleave() -> None:
+    # One worker reads several partitions; each company's articles come in order, but the
+    # companies interleave differently on every run. Same input, same stories and records.
+    def feed(company: str) -> list:
+        texts = [PLAN_ZH, PLAN_ZH_HANT, PLAN_ZH + "（来源：新浪财经）", OTHER_ZH, PLAN_ZH + "编辑1号"]
+        return [(reading(f"{company}-{n}", [PLAN] if n % 2 else [], company=company,
+                         published_at=T0 + timedelta(days=8 * n)), folded(text)) for n, text in enumerate(texts)]
+
+    a, b = feed("BABA"), feed("0700.HK")
+    orders = [a + b, b + a, [x for pair in zip(a, b, strict=True) for x in pair]]
+    results = []
+    for order in orders:
+        store: dict = {}
+        book = StoryBook(store, StoryGrouper(window=timedelta(days=14)))
+        ids = {r.article_id: book.add(r, text).story_id for r, text in order}
+        results.append((ids, json.dumps(store, sort_keys=True, default=str)))
+    assert results[0] == results[1] == results[2]
+
+
+def test_rebuild_keeps_stories_in_their_company() -> None:
+    store: dict = {}
+    StoryBook(store, StoryGrouper()).add(reading("caixin-1", [PLAN]), folded(PLAN_ZH))
+    restarted = StoryBook(store, StoryGrouper())
+    assert restarted.rebuild() == 1
+    assert restarted.add(reading("flash-2", [], company="0700.HK"), folded(PLAN_ZH)).is_new
+    assert not restarted.add(reading("udn-3", [PLAN]), folded(PLAN_ZH_HANT)).is_new
 
 
 def test_remember_alert_keeps_a_chain() -> None:
