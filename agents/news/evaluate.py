@@ -203,7 +203,8 @@ def score_stories(
         except ImportError as exc:
             return StoryScore(available=False, note=f"agents.news.stories.StoryGrouper is not available: {exc}")
         grouper_factory = StoryGrouper
-    from agents.news.storybook import subject_company  # datasketch, as the grouper: imported only here
+    # Imported here, as the grouper is: it needs datasketch.
+    from agents.news.storybook import subject_company
 
     grouper = grouper_factory()
     assigned: dict[str, str] = {}
