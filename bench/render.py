@@ -122,6 +122,8 @@ def replay(r: dict[str, Any]) -> list[Row]:
          f"{r.get('replay_vs_floor')} × Faust floor ({_n(r.get('faust_floor_per_s'))}/s)" if "faust_floor_per_s" in r else ""),
         ("alerts written by the replay", str(r.get("alerts")), ""),
     ]
+    if "deadletters" in r:
+        rows.append(("dead letters / delta records", f"{r['deadletters']} / {r['deltas']}", ""))
     if "identical_runs" in r:
         rows.append((f"{len(r['runs_seconds'])} replays of the same archive",
                      "identical alerts" if r["identical_runs"] else "**alerts differ**",

@@ -24,6 +24,7 @@ ratio of it: how far the replay is from what Faust itself can read.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -92,10 +93,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         topics = [a for name in files for a in ("--topics", name)]
         runs: list[tuple[float, bytes]] = []
         for run in range(max(args.runs, 1)):
-            alerts_out = workdir / f"replay-alerts-{run}.jsonl"
-            seconds = cli(settings, ["replay", "--from-beginning", *topics, "--alerts-out", str(alerts_out)], log,
-                          args.timeout)
+            alerts_out, summary_out = workdir / f"replay-alerts-{run}.jsonl", workdir / f"replay-summary-{run}.json"
+            seconds = cli(settings, ["replay", "--from-beginning", *topics, "--alerts-out", str(alerts_out),
+                                     "--summary-out", str(summary_out)], log, args.timeout)
             runs.append((seconds, alerts_out.read_bytes() if alerts_out.exists() else b""))
+            if run == 0:
+                summary = json.loads(summary_out.read_text("utf-8"))
         seconds, alerts = runs[0]
         inputs = sum(counts.values())
         if len(runs) > 1:
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "backfill_seconds": backfill, "replay_seconds": round(seconds, 1),
             "replay_per_s": round(inputs / seconds, 1),
             "alerts": alerts.count(b"\n"),
+            "deadletters": summary["deadletters"], "deltas": summary["deltas"],
         })
         if not args.no_floor:
             # The floor reads each input topic in turn; its time for all of them is the sum.

@@ -190,9 +190,11 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--compare-with", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A previous run's alerts JSONL: report alerts added, removed or changed.")
 @click.option("--keep-topics", is_flag=True, help="Keep the replay's internal topics for inspection.")
+@click.option("--summary-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the summary (inputs, dead letters, deltas, alerts by kind, seconds) here as JSON.")
 def replay(broker: str | None, config_file: Path | None, from_beginning: bool, since: str | None, until: str | None,
            topic_names: tuple[str, ...], alerts_out: Path | None, deltas_out: Path | None, deliver: bool,
-           compare_with: Path | None, keep_topics: bool) -> None:
+           compare_with: Path | None, keep_topics: bool, summary_out: Path | None) -> None:
     """Replay input topics through the same agents, with fresh state, and stop at today's end.
 
     Live consumers never see a replay (its topics and consumer group are its own) and nothing
@@ -201,7 +203,7 @@ def replay(broker: str | None, config_file: Path | None, from_beginning: bool, s
     """
     from rich.console import Console
 
-    from streams.replay import ReplayOptions, compare, print_comparison, print_summary, run_replay
+    from streams.replay import ReplayOptions, compare, print_comparison, print_summary, run_replay, summary
     from streams.topics import INPUTS
 
     if from_beginning and since:
@@ -216,6 +218,9 @@ def replay(broker: str | None, config_file: Path | None, from_beginning: bool, s
     console = Console(stderr=True)
     result = run_replay(settings, options, console)
     print_summary(console, result)
+    if summary_out is not None:
+        summary_out.parent.mkdir(parents=True, exist_ok=True)
+        summary_out.write_text(json.dumps(summary(result), indent=2) + "\n", encoding="utf-8")
     if compare_with is not None:
         print_comparison(console, compare(compare_with, result.alerts))
 

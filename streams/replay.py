@@ -243,6 +243,14 @@ def _follow(settings: Settings, proc: Any, starts: dict[Any, int], ends: dict[An
             time.sleep(0.25)
 
 
+def summary(result: ReplayResult) -> dict[str, Any]:
+    """The counts of :func:`print_summary`, as JSON for scripts (``replay --summary-out``)."""
+    kinds = Counter(kind for alert in result.alerts for kind in alert["kinds"])
+    return {"inputs": result.inputs, "deadletters": result.deadletters, "deltas": len(result.deltas),
+            "alerts": len(result.alerts), "alert_kinds": dict(sorted(kinds.items())),
+            "seconds": round(result.seconds, 1)}
+
+
 def print_summary(console: Console, result: ReplayResult) -> None:
     kinds = Counter(kind for alert in result.alerts for kind in alert["kinds"])
     table = Table(title=f"replay: {result.inputs} inputs in {result.seconds:.1f} s", show_header=True)

@@ -107,9 +107,15 @@ def test_cli_replay_and_compare(make_settings, tmp_path: Path) -> None:
     assert loaded.exit_code == 0, loaded.output
     previous = tmp_path / "previous.jsonl"
     # A "previous run" that said something else about FY2026Q2.
-    run = runner.invoke(main, ["replay", "--broker", live.broker, "--alerts-out", str(previous)])
+    summary_file = tmp_path / "summary.json"
+    run = runner.invoke(main, ["replay", "--broker", live.broker, "--alerts-out", str(previous),
+                               "--summary-out", str(summary_file)])
     assert run.exit_code == 0, run.output
     records = [json.loads(line) for line in previous.read_text("utf-8").splitlines()]
+    summary = json.loads(summary_file.read_text("utf-8"))
+    assert summary["alerts"] == len(records) > 0 and summary["deadletters"] == 0
+    assert summary["inputs"] == len((BUNDLED / "alibaba.jsonl").read_text("utf-8").splitlines())
+    assert sum(summary["alert_kinds"].values()) >= summary["alerts"] and summary["deltas"] > 0
     records[-1]["severity"] = "info"
     previous.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     again = runner.invoke(main, ["replay", "--broker", live.broker, "--compare-with", str(previous)])
