@@ -203,7 +203,14 @@ def replay(broker: str | None, config_file: Path | None, from_beginning: bool, s
     """
     from rich.console import Console
 
-    from streams.replay import ReplayOptions, compare, print_comparison, print_summary, run_replay, summary
+    from streams.replay import (
+        ReplayOptions,
+        compare,
+        print_comparison,
+        print_summary,
+        run_replay,
+        summary,
+    )
     from streams.topics import INPUTS
 
     if from_beginning and since:
