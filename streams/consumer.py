@@ -72,6 +72,17 @@ marks them done without an acknowledgement. The rewind ends when N reaches the s
 (or, if N is gone from the log, the first record fetched after the seek); if the stream skips
 that one too, the partition rewinds again.
 
+Fifth gap: records delivered while Faust seeks to the committed offsets. When table recovery
+ends, Faust resumes the stream partitions and then awaits ``perform_seek`` (every partition
+to its committed offset) without stopping the flow. Until that seek lands, records are
+delivered, processed and committed; the seek then moves the fetch position back to the offset
+just committed, and all of them are delivered again. Not a loss, but 2,421 of 4,000 articles
+were processed twice in one replay (docs/benchmarks.md, Replay). So nothing is delivered while
+a ``perform_seek`` is under way: the batch stops as for a stopped flow, and its undelivered
+records are re-read once the seek has landed (then, as everywhere here, only backwards: a
+partition the seek moved to its committed offset is already behind them; one with nothing
+committed, which aiokafka leaves where it is, is sought back to them).
+
 Commit barriers: ``add_commit_barrier(app, fn)`` runs ``fn`` before every commit, once the
 producer is flushed. The JSONL sinks fsync there (agents/sinks.py), and streams/outbox.py
 raises there if the broker refused an output record; a barrier that raises stops the worker
@@ -102,6 +113,7 @@ log = logging.getLogger(__name__)
 
 SETTLE_WARN_EVERY = 30.0  # seconds between warnings while a commit waits for queued table writes
 STALL_AFTER = 5.0  # seconds a commit may wait behind missing offsets before they are fetched again
+SEEK_WAIT = 0.01  # seconds the fetch loop pauses while a seek to the committed offsets is under way
 
 
 @dataclass
@@ -114,14 +126,43 @@ class _Rewind:
 
 
 class ReReadingConsumer(Consumer):
+    _seeking: int = 0  # perform_seek calls under way (fifth gap)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Delivered records of acking topics the stream has not taken yet, in delivery order.
         self._untaken: dict[TP, deque[Any]] = {}
         self._rewinds: dict[TP, _Rewind] = {}
+        # Partitions of batches that ended while a seek was under way, with their first
+        # undelivered offset (None: all delivered).
+        self._after_seek: dict[TP, int | None] = {}
         self.app.sensors.add(_StreamTakes(self))
 
+    async def perform_seek(self) -> None:
+        """Faust's seek to the committed offsets, with nothing delivered meanwhile (fifth gap)."""
+        self._seeking += 1
+        try:
+            await super().perform_seek()
+        finally:
+            self._seeking -= 1
+            if not self._seeking:
+                await self._re_read_after_seek()
+
+    async def _re_read_after_seek(self) -> None:
+        pending, self._after_seek = self._after_seek, {}
+        for tp, offset in pending.items():
+            position = self._fetch_position(tp)
+            if offset is not None and position is not None and position > offset:
+                log.info("re-reading %s from offset %d (not delivered while seeking)", tp, offset)
+                await self.seek(tp, offset)
+                position = offset
+            self._keep_read_offset_behind(tp, position)
+
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        if self._seeking:
+            # Nothing is delivered while a seek is under way (fifth gap); do not fetch either.
+            await asyncio.sleep(SEEK_WAIT)
+            return
         await self._apply_rewinds()
         records, active = await self._wait_next_records(timeout)
         if records is None or self.should_stop:
@@ -138,7 +179,7 @@ class ReReadingConsumer(Consumer):
         last_yielded: dict[TP, int] = {}
         try:
             for tp, record in self.scheduler.iterate(records):
-                if not self.flow_active or self.app.consumer_generation_id != generation:
+                if not self.flow_active or self.app.consumer_generation_id != generation or self._seeking:
                     break
                 if active is not None and tp not in active and tp not in self._buffered_partitions:
                     continue  # not ours to deliver now; re-read below
@@ -153,8 +194,16 @@ class ReReadingConsumer(Consumer):
         finally:
             # Runs after Faust's drain loop has set the read offset of the last record yielded:
             # the generator only resumes once the loop body for that record is done.
+            seeking = self._seeking
             for tp, batch in records.items():
                 done = last_yielded.get(tp)
+                if seeking:
+                    # Decided once the seek has landed: seeking back now could be overtaken
+                    # by it, or overtake it. The read offset is checked then too (second gap).
+                    rest = [r.offset for r in batch if done is None or r.offset > done]
+                    candidates = [o for o in (rest[0] if rest else None, self._after_seek.get(tp)) if o is not None]
+                    self._after_seek[tp] = min(candidates, default=None)
+                    continue
                 position = self._fetch_position(tp)
                 if batch and done != batch[-1].offset:
                     position = await self._re_read(tp, batch, done, position)

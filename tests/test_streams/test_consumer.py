@@ -39,7 +39,7 @@ def consumer(records, active=None, positions=None) -> ReReadingConsumer:
     c.__dict__.update(
         _stopped=never, _crashed=never,
         flow_active=True, _buffered_partitions=set(), scheduler=RoundRobin(), seeks=[],
-        _read_offset=defaultdict(lambda: None), _untaken={}, _rewinds={},
+        _read_offset=defaultdict(lambda: None), _untaken={}, _rewinds={}, _after_seek={},
         app=SimpleNamespace(consumer_generation_id=1, monitor=SimpleNamespace(track_tp_end_offset=lambda tp, hw: None),
                             topics=SimpleNamespace(acks_enabled_for=lambda topic: False)),
     )
@@ -100,6 +100,58 @@ async def test_never_seeks_forward_past_a_rebalance_seek() -> None:
                  positions={A: 5})
     assert await drain(c, stop_after=3) == [(A, 10), (B, 20), (A, 11)]
     assert c.seeks == []
+
+
+async def test_nothing_is_delivered_while_a_seek_to_committed_is_under_way() -> None:
+    # Fifth gap: Faust's end-of-recovery perform_seek starts while A's batch is delivered. A has
+    # a committed offset (the seek moves it back to 10); B has none (aiokafka leaves it alone).
+    positions = {A: 13, B: 22}
+    c = consumer({A: [record(10), record(11), record(12)], B: [record(20), record(21)]}, positions=positions)
+
+    def seek_starts(c) -> None:
+        c._seeking = 1
+
+    assert await drain(c, stop_after=2, during=seek_starts) == [(A, 10), (B, 20)]
+    assert c.seeks == []  # decided once the seek has landed, not now
+    assert [(tp, offset) async for tp, offset in c.getmany(0.01)] == []  # no fetch while seeking
+    positions[A] = 10  # the seek lands: A at its committed offset
+    c._read_offset[A] = 10
+    c._seeking = 0
+    await c._re_read_after_seek()
+    assert c.seeks == [(B, 21)]  # A is already behind 11; B's undelivered 21 is fetched again
+    assert c._after_seek == {}
+
+
+async def test_read_offset_is_pulled_back_after_a_seek_that_landed_mid_batch() -> None:
+    # The record in hand when the seek landed set the read offset past the new position.
+    positions = {A: 3}
+    c = consumer({A: [record(7), record(8)]}, positions=positions)
+
+    def seek_lands(c) -> None:
+        c._seeking = 1
+        positions[A] = 5
+
+    assert await drain(c, stop_after=2, during=seek_lands) == [(A, 7), (A, 8)]
+    assert c._read_offset[A] == 8
+    c._seeking = 0
+    await c._re_read_after_seek()
+    assert c.seeks == [] and c._read_offset[A] == 5
+
+
+async def test_perform_seek_marks_the_seek_and_re_reads_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    positions = {A: 30}
+    c = consumer({}, positions=positions)
+    c._after_seek = {A: 25}
+    seen = []
+
+    async def faust_perform_seek(self) -> None:
+        seen.append(self._seeking)
+        positions[A] = 30  # nothing committed for A: aiokafka leaves it where it is
+
+    monkeypatch.setattr(consumer_module.Consumer, "perform_seek", faust_perform_seek)
+    await c.perform_seek()
+    assert seen == [1] and c._seeking == 0
+    assert c.seeks == [(A, 25)] and c._after_seek == {}
 
 
 def seek_to_committed(positions: dict[TP, int], committed: dict[TP, int]):
