@@ -152,10 +152,8 @@ class ReReadingConsumer(Consumer):
         pending, self._after_seek = self._after_seek, {}
         for tp, offset in pending.items():
             position = self._fetch_position(tp)
-            if offset is not None and position is not None and position > offset:
-                log.info("re-reading %s from offset %d (not delivered while seeking)", tp, offset)
-                await self.seek(tp, offset)
-                position = offset
+            if offset is not None:
+                position = await self._seek_back(tp, offset, position, "not delivered while seeking")
             self._keep_read_offset_behind(tp, position)
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
@@ -294,15 +292,23 @@ class ReReadingConsumer(Consumer):
     async def _re_read(self, tp: TP, batch: list[Any], done: int | None, position: int | None) -> int | None:
         """Seek back to the first record of ``batch`` after ``done``; the position afterwards."""
         rest = [r.offset for r in batch if done is None or r.offset > done]
-        # Only ever move backwards: a rebalance may already have sought this partition to
-        # its committed offset (earlier than ``rest``); seeking "back" to ``rest`` then
-        # would skip what lies between. A revoked partition has no position: its next
-        # owner starts from the committed offset anyway.
-        if rest and position is not None and position > rest[0]:
-            log.info("re-reading %s from offset %d (%d fetched records not delivered)", tp, rest[0], len(rest))
-            await self.seek(tp, rest[0])
-            return rest[0]
-        return position
+        if not rest:
+            return position
+        return await self._seek_back(tp, rest[0], position, f"{len(rest)} fetched records not delivered")
+
+    async def _seek_back(self, tp: TP, offset: int, position: int | None, why: str) -> int | None:
+        """Seek ``tp`` back to ``offset`` if its position is past it; the position afterwards.
+
+        Only ever backwards: a rebalance may already have sought this partition to its
+        committed offset (earlier than ``offset``); seeking "back" to ``offset`` then would skip
+        what lies between. A revoked partition has no position: its next owner starts from the
+        committed offset anyway.
+        """
+        if position is None or position <= offset:
+            return position
+        log.info("re-reading %s from offset %d (%s)", tp, offset, why)
+        await self.seek(tp, offset)
+        return offset
 
     def _keep_read_offset_behind(self, tp: TP, position: int | None) -> None:
         """Pull Faust's read offset back to the fetch position if a seek left it ahead (docstring)."""
