@@ -198,9 +198,8 @@ class ReReadingConsumer(Consumer):
                 if seeking:
                     # Decided once the seek has landed: seeking back now could be overtaken
                     # by it, or overtake it. The read offset is checked then too (second gap).
-                    rest = [r.offset for r in batch if done is None or r.offset > done]
-                    candidates = [o for o in (rest[0] if rest else None, self._after_seek.get(tp)) if o is not None]
-                    self._after_seek[tp] = min(candidates, default=None)
+                    offsets = (_first_undelivered(batch, done), self._after_seek.get(tp))
+                    self._after_seek[tp] = min((o for o in offsets if o is not None), default=None)
                     continue
                 position = self._fetch_position(tp)
                 if batch and done != batch[-1].offset:
@@ -271,9 +270,7 @@ class ReReadingConsumer(Consumer):
                 # Not assigned any more: its next owner starts from the committed offset.
                 del self._rewinds[tp]
                 continue
-            if position > rewind.offset:  # never forward: a rebalance may have sought further back
-                await self.seek(tp, rewind.offset)
-                position = rewind.offset
+            position = await self._seek_back(tp, rewind.offset, position, "a record the stream skipped")
             self._keep_read_offset_behind(tp, position)
             rewind.sought = True
 
@@ -291,10 +288,10 @@ class ReReadingConsumer(Consumer):
 
     async def _re_read(self, tp: TP, batch: list[Any], done: int | None, position: int | None) -> int | None:
         """Seek back to the first record of ``batch`` after ``done``; the position afterwards."""
-        rest = [r.offset for r in batch if done is None or r.offset > done]
-        if not rest:
+        first = _first_undelivered(batch, done)
+        if first is None:
             return position
-        return await self._seek_back(tp, rest[0], position, f"{len(rest)} fetched records not delivered")
+        return await self._seek_back(tp, first, position, "fetched records not delivered")
 
     async def _seek_back(self, tp: TP, offset: int, position: int | None, why: str) -> int | None:
         """Seek ``tp`` back to ``offset`` if its position is past it; the position afterwards.
@@ -393,6 +390,11 @@ class ReReadingConsumer(Consumer):
         assignment = subscription.assignment if subscription is not None else None
         state = assignment.state_value(tp) if assignment is not None else None
         return state.position if state is not None and state.has_valid_position else None
+
+
+def _first_undelivered(batch: list[Any], done: int | None) -> int | None:
+    """Offset of the first record of ``batch`` after ``done`` (None: all delivered)."""
+    return next((r.offset for r in batch if done is None or r.offset > done), None)
 
 
 def add_commit_barrier(app: Any, barrier: Callable[[], Awaitable[None]]) -> None:
